@@ -68,3 +68,15 @@ export function compareBoot(a: Boot, b: Boot): -1 | 0 | 1 {
   if (a.conn !== b.conn) return a.conn < b.conn ? -1 : 1;
   return 0;
 }
+
+/** SHA-256 digest as 64 lower-case hex characters (schedule payload hashes, DESIGN.md §4). */
+export const Sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'sha256: 64 lower-case hex chars');
+
+/** Major version of the MQTT contract; it is also the topic root's `v1` (PROTOCOL.md, Versioning). */
+export const PROTOCOL_MAJOR = 1;
+/**
+ * Additive revision within the major version: bumped when an optional field is added. A station reports
+ * the revision it implements (state `protocolRevision`); the headend sends a new optional field only to
+ * stations whose revision includes it, because every v1 schema is strict (PROTOCOL.md, Versioning).
+ */
+export const PROTOCOL_REVISION = 0;

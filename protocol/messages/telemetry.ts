@@ -1,0 +1,71 @@
+/**
+ * Live figures (`ruralsat/v1/st/{id}/telemetry`, QoS 0, not retained, DESIGN.md §4): every 10 s while
+ * active, 60 s idle (timing profile). Lossy by design: anything that must not be lost goes through events
+ * (per-minute `telemetry.summary` events while offline). Signal fields follow DOMAIN.md §2.
+ */
+import { z } from 'zod';
+import { LnbState } from '../registry.js';
+import { Id, ServiceKey, UtcTimestamp } from './common.js';
+
+/** Signal level as the receiver reports it: dBm, dBµV, or a raw 0–255 reading (RX8200 `SIG`). */
+export const SignalLevel = z.strictObject({
+  value: z.number(),
+  unit: z.enum(['dBm', 'dBuV', 'raw']),
+});
+
+const bytes = z.number().int().nonnegative();
+
+/** One receiver's signal; `null` = not available (unlocked, or the receiver does not report it). */
+export const ReceiverSignal = z.strictObject({
+  id: Id,
+  /** Control link to the receiver (serial/TCP) answering. */
+  link: z.enum(['up', 'down']),
+  locked: z.boolean(),
+  /** Service the receiver is tuned to, if any. */
+  service: ServiceKey.nullable(),
+  level: SignalLevel.nullable(),
+  /** Measured C/N (Es/N0), dB. */
+  cnDb: z.number().min(-30).max(60).nullable(),
+  /** C/N minus the carrier's required C/N for its modulation and FEC (DOMAIN.md §2). */
+  marginDb: z.number().min(-60).max(60).nullable(),
+  /** Post-Viterbi BER (DVB-S) or packet error ratio (DVB-S2). */
+  ber: z.number().min(0).max(1).nullable(),
+  lnb: LnbState,
+});
+export type ReceiverSignal = z.infer<typeof ReceiverSignal>;
+
+/** One running recorder. */
+export const RecorderFigures = z.strictObject({
+  entryId: Id,
+  nominalStart: UtcTimestamp,
+  receiverId: Id,
+  /** Input bitrate over the last period, bit/s. */
+  bitrateBps: z.number().nonnegative(),
+  /** Bytes written so far for this occurrence. */
+  bytes,
+  /** Continuity-counter errors so far (DOMAIN.md §4). */
+  ccErrors: z.number().int().nonnegative(),
+});
+
+export const DiskFigures = z.strictObject({
+  freeBytes: bytes,
+  usedBytes: bytes,
+  /** Recordings quota; `null` = the whole filesystem. */
+  quotaBytes: bytes.nullable(),
+});
+
+export const HostFigures = z.strictObject({
+  /** CPU use over the last period, percent of all cores (0–100). */
+  cpuPct: z.number().min(0).max(100),
+  memUsedBytes: bytes,
+  memTotalBytes: bytes,
+});
+
+export const Telemetry = z.strictObject({
+  at: UtcTimestamp,
+  receivers: z.array(ReceiverSignal).max(8),
+  recorders: z.array(RecorderFigures).max(16),
+  disk: DiskFigures,
+  host: HostFigures,
+});
+export type Telemetry = z.infer<typeof Telemetry>;
