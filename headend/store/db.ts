@@ -1,0 +1,39 @@
+/**
+ * Opens the headend's SQLite database (DESIGN.md §7: SQLite in WAL mode is the source of truth).
+ * WAL lets the HTTP API and a worker thread read while one writer commits; `busy_timeout` makes a second
+ * connection (the XMLTV worker, the CLI) wait for the writer instead of failing with SQLITE_BUSY.
+ */
+import Database from 'better-sqlite3';
+
+export type { Database } from 'better-sqlite3';
+
+type Db = Database.Database;
+
+/** Options of `openDatabase`. */
+export interface OpenOptions {
+  /** Open read-only (reports, `list`). */
+  readonly?: boolean;
+  /** Milliseconds a connection waits for a lock held by another one. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating when missing) the database at `file` (`:memory:` works for tests) with the pragmas every
+ * connection needs. `synchronous=FULL`: the headend advances a station's event ack right after a commit and
+ * the station then deletes its copy (DESIGN.md §4), so a commit must survive a power cut.
+ */
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** Current UTC time as the protocol writes it (`…Z`, DESIGN.md §4). */
+export function isoNow(now: () => Date = () => new Date()): string {
+  return now().toISOString();
+}

@@ -1,0 +1,7 @@
+/** Every migration of the headend database, in order (the runner is ../migrate.ts). */
+import type { Migration } from '../migrate.js';
+import { migration as initial } from './001-initial.js';
+import { migration as guide } from './002-guide.js';
+import { migration as fleet } from './003-fleet.js';
+
+export const MIGRATIONS: readonly Migration[] = [initial, guide, fleet];
