@@ -22,7 +22,9 @@ import {
   stationBrokerUrl,
 } from './config.js';
 import { createApp } from './http/app.js';
+import { type ApiComposeDeps, composeApi } from './http/compose.js';
 import { createLogger, moduleLogger } from './log.js';
+import { type ControlPlane, createControlPlane } from './mqtt/control-plane.js';
 import { openStore, type Store } from './store/index.js';
 import { claimDataDir } from './store/lock.js';
 import { schemaVersion } from './store/migrate.js';
@@ -38,6 +40,8 @@ export interface RunningHeadend {
   broker: EmbeddedBroker | null;
   /** Where the headend's own MQTT client connects, and as whom. */
   mqtt: { url: string; username: string; password: string };
+  /** MQTT client, publisher, scheduling, presence and ingest (headend/mqtt/control-plane.ts). */
+  controlPlane: ControlPlane;
   /** Bound HTTP address, e.g. `http://127.0.0.1:8080`. */
   httpUrl: string;
   logger: Logger;
@@ -71,7 +75,11 @@ function listen(server: net.Server, host: string, port: number): Promise<number>
 /** Starts the headend from a validated config. */
 export async function startHeadend(
   config: HeadendConfig,
-  opts: { logger?: Logger } = {},
+  opts: {
+    logger?: Logger;
+    /** API tuning (tests: a cheaper scrypt cost, short login limits, a fast SSE heartbeat). */
+    api?: Pick<ApiComposeDeps, 'users' | 'loginLimits' | 'sseHeartbeatMs' | 'rpc'>;
+  } = {},
 ): Promise<RunningHeadend> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const log = moduleLogger(logger, 'headend/main');
@@ -124,7 +132,35 @@ export async function startHeadend(
       mqttUrl = config.broker;
     }
 
+    const controlPlane = createControlPlane({
+      store,
+      logger,
+      timing: resolveTiming(config),
+      broker: { url: mqttUrl, username: config.headendUser.username, password: headendPassword },
+      topicRoot: config.topicRoot,
+      timeZone: config.timeZone,
+      version: packageVersion(),
+    });
+    controlPlane.start();
+    cleanups.push(() => controlPlane.stop());
+    // The embedded broker is in this process: be connected before saying "started". An external one may be
+    // down; the headend then starts anyway and keeps reconnecting (its documents wait in the outbox).
+    if (broker && !(await controlPlane.waitUntilUp(10_000)))
+      log.warn({ event: 'mqtt-not-up' }, 'not yet connected to the embedded broker');
+
+    const apiParts = composeApi({
+      store,
+      dbPath: databasePath(config),
+      dataDir: config.dataDir,
+      timeZone: config.timeZone,
+      version: packageVersion(),
+      logger: moduleLogger(logger, 'headend/http'),
+      controlPlane,
+      ...opts.api,
+    });
+    cleanups.push(() => apiParts.close());
     const app = createApp({
+      api: apiParts.ctx,
       logger: moduleLogger(logger, 'headend/http'),
       version: packageVersion(),
       startedAt,
@@ -142,8 +178,11 @@ export async function startHeadend(
             ? { ok: true, mode: 'embedded', url: broker.url, ...broker.stats() }
             : { ok: true, mode: 'external', url: config.broker },
         fleet: () => ({ ok: true, stations: store.stations.list().length }),
+        mqtt: () => controlPlane.health(),
+        live: () => ({ ok: true, ...apiParts.ctx.sse.stats() }),
       },
     });
+    cleanups.push(() => app.api?.close());
     const httpTls = config.http.tls;
     const server = httpTls
       ? https.createServer(
@@ -182,6 +221,7 @@ export async function startHeadend(
       store,
       broker,
       mqtt: { url: mqttUrl, username: config.headendUser.username, password: headendPassword },
+      controlPlane,
       httpUrl,
       logger,
       stop,

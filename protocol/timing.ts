@@ -68,6 +68,23 @@ export const TimingProfileSchema = z.object({
   clockExchangeMs: ms,
   /** Clock offset beyond which the clock is untrusted and an alarm is raised. */
   clockMaxOffsetMs: ms,
+  /**
+   * After a restart, how long recovery waits for a clock exchange before executing with an untrusted (but
+   * plausible) clock; recordings made then are marked clock-uncertain (DESIGN.md §6, Clock).
+   */
+  clockTrustWaitMs: ms,
+  /** Margin trend alarm: the span over which a station's margin slope is compared with its carrier peers (DOMAIN.md §6, dish misaligned). */
+  alarmTrendWindowMs: ms,
+  /** Fleet correlation: lock losses on one carrier starting within this window count as one event (DOMAIN.md §6, carrier change). */
+  fleetCorrelationWindowMs: ms,
+  /** Sun-outage suppression starts this long before and ends this long after a predicted window (the onset is gradual, DOMAIN.md §2). */
+  sunOutageGuardMs: ms,
+  /** Alarm webhook: timeout of one POST. */
+  webhookTimeoutMs: ms,
+  /** Alarm webhook: first retry delay (doubles per attempt, capped at 60× this). */
+  webhookRetryMinMs: ms,
+  /** Alarm webhook: retries after the first attempt before a notification is given up. */
+  webhookRetries: z.number().int().nonnegative(),
 });
 export type TimingProfile = z.infer<typeof TimingProfileSchema>;
 
@@ -109,6 +126,13 @@ export const defaultTiming: TimingProfile = {
   maintenanceHoldMaxMs: 2 * 60 * MINUTE,
   clockExchangeMs: 5 * MINUTE,
   clockMaxOffsetMs: 2 * SECOND,
+  clockTrustWaitMs: 6 * MINUTE,
+  alarmTrendWindowMs: 3 * 24 * 60 * MINUTE,
+  fleetCorrelationWindowMs: 2 * MINUTE,
+  sunOutageGuardMs: 2 * MINUTE,
+  webhookTimeoutMs: 5 * SECOND,
+  webhookRetryMinMs: 1 * SECOND,
+  webhookRetries: 5,
 };
 
 /** The short profile the test suite runs with: the same code paths in seconds instead of minutes. */
@@ -143,6 +167,13 @@ export const shortTiming: TimingProfile = {
   maintenanceHoldMs: 5 * SECOND,
   maintenanceHoldMaxMs: 60 * SECOND,
   clockExchangeMs: 2 * SECOND,
+  clockTrustWaitMs: 3 * SECOND,
+  alarmTrendWindowMs: 60 * SECOND,
+  fleetCorrelationWindowMs: 2 * SECOND,
+  sunOutageGuardMs: 2 * MINUTE,
+  webhookTimeoutMs: 1 * SECOND,
+  webhookRetryMinMs: 50,
+  webhookRetries: 3,
 };
 
 export const TimingOverridesSchema = TimingProfileSchema.partial().strict();

@@ -1,10 +1,15 @@
 /**
- * The headend's HTTP application (STYLE.md: built by a function that tests call without `listen`). This
- * first version serves `/healthz`; the API (`/api/v1`), the web UI and SSE are added to it by later work.
- * Errors reach ONE middleware that answers a JSON problem with a stable code (STYLE.md guideline 6).
+ * The headend's HTTP application (STYLE.md: built by a function that tests call without `listen`):
+ * `/healthz`, the API under `/api/v1` (api-router.ts) with its live stream, and the web UI (headend/web,
+ * served from memory by static.ts). Errors reach ONE middleware that answers a JSON problem with a stable
+ * code (STYLE.md guideline 6, errors.ts).
  */
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { type Api, createApi } from './api-router.js';
+import type { ApiContext } from './context.js';
+import { notFoundHandler, problemMiddleware } from './errors.js';
+import { defaultWebDir, securityHeaders, serveWeb } from './static.js';
 
 /** What one component reports to `/healthz`. */
 export interface ComponentHealth {
@@ -21,6 +26,15 @@ export interface AppDeps {
   version: string;
   startedAt: Date;
   now?: () => Date;
+  /** The API's parts; without it only `/healthz` (and the UI's files) are served. */
+  api?: ApiContext;
+  /** Directory of the web UI; default `headend/web` beside this module; `null` serves no UI. */
+  webDir?: string | null;
+  /**
+   * Trust `X-Forwarded-For` from this many proxies in front (express `trust proxy`): the login rate limit
+   * keys on the client address, which behind a reverse proxy is only known from that header. Default 0.
+   */
+  trustProxyHops?: number;
 }
 
 /** JSON problem body of every error answer. */
@@ -29,12 +43,17 @@ export interface Problem {
   message: string;
 }
 
+/** The express app and, when the API is mounted, its handle (routes, OpenAPI document, close). */
+export type HeadendApp = Express & { api?: Api };
+
 /** Builds the express app. */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): HeadendApp {
   const now = deps.now ?? (() => new Date());
-  const app = express();
+  const app: HeadendApp = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', deps.trustProxyHops ?? 0);
+  app.use(securityHeaders());
 
   app.get('/healthz', (_req, res) => {
     const components: Record<string, ComponentHealth> = {};
@@ -58,27 +77,15 @@ export function createApp(deps: AppDeps): Express {
       });
   });
 
-  app.use((req, res) => {
-    const body: Problem = { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` };
-    res.status(404).json(body);
-  });
+  if (deps.api) {
+    const api = createApi(deps.api);
+    app.api = api;
+    app.use('/api/v1', api.router);
+  }
+  const webDir = deps.webDir === undefined ? defaultWebDir() : deps.webDir;
+  if (webDir) app.use(serveWeb(webDir));
 
-  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    const e = err as {
-      status?: number;
-      statusCode?: number;
-      code?: string;
-      message?: string;
-      expose?: boolean;
-    };
-    const status = e.status ?? e.statusCode ?? 500;
-    if (status >= 500) deps.logger.error({ err, path: req.path }, 'request failed');
-    const body: Problem =
-      status >= 500
-        ? { code: 'INTERNAL', message: 'internal error (see the headend log)' }
-        : { code: typeof e.code === 'string' ? e.code : 'BAD_REQUEST', message: e.message ?? 'bad request' };
-    res.status(status).json(body);
-  };
-  app.use(onError);
+  app.use(notFoundHandler());
+  app.use(problemMiddleware(deps.logger));
   return app;
 }

@@ -54,7 +54,20 @@ function isCalendarDate(s: string): boolean {
   const m = Number(s.slice(5, 7));
   const d = Number(s.slice(8, 10));
   if (m < 1 || m > 12 || d < 1) return false;
-  const monthDays = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  const monthDays = [
+    31,
+    y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ];
   return d <= (monthDays[m - 1] ?? 0);
 }
 
@@ -69,11 +82,7 @@ export type LocalDate = z.infer<typeof LocalDate>;
 export const LocalTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'local time HH:MM, 00:00–23:59');
 
 const ms = (max: number, what: string) =>
-  z
-    .number()
-    .int()
-    .min(0, `${what} must be ≥ 0`)
-    .max(max, `${what} must be ≤ ${max} ms`);
+  z.number().int().min(0, `${what} must be ≥ 0`).max(max, `${what} must be ≤ ${max} ms`);
 
 function checkSpan(v: { start: string; end: string }, ctx: z.RefinementCtx): void {
   const span = Date.parse(v.end) - Date.parse(v.start);
@@ -220,7 +229,11 @@ export const ScheduleDocument = z
     const receiverIds = new Set<string>();
     doc.receivers.forEach((r, i) => {
       if (receiverIds.has(r.id)) {
-        ctx.addIssue({ code: 'custom', path: ['receivers', i, 'id'], message: `duplicate receiver id "${r.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receivers', i, 'id'],
+          message: `duplicate receiver id "${r.id}"`,
+        });
       }
       receiverIds.add(r.id);
     });

@@ -18,7 +18,7 @@
  * free), then document order. So a free receiver is picked before anything is cut.
  */
 import type { Cut, Occurrence } from './expand.js';
-import { FREE, LOST, type Piece, Reservations, SHARED, Timeline } from './timeline.js';
+import { FREE, LOST, Pieces, Reservations, SHARED, Timeline } from './timeline.js';
 
 interface ReceiverState {
   readonly timeline: Timeline;
@@ -59,7 +59,7 @@ function topHolder(tally: (Occurrence | number)[]): Occurrence | null {
 export function allocate(order: readonly Occurrence[], receiverCount: number): void {
   const states: ReceiverState[] = [];
   for (let r = 0; r < receiverCount; r++) states.push({ timeline: new Timeline(), soft: new Reservations() });
-  const pieces: Piece[] = [];
+  const pieces = new Pieces();
   let i = 0;
   while (i < order.length) {
     const cls = order[i]!.prep.entry.class;
@@ -110,11 +110,12 @@ function chooseReceiver(
 }
 
 /** Phase 1: nominal intervals, receiver choice, cuts; reserves the padding each survivor will ask for. */
-function placeNominal(order: readonly Occurrence[], states: readonly ReceiverState[], pieces: Piece[]): void {
+function placeNominal(order: readonly Occurrence[], states: readonly ReceiverState[], pieces: Pieces): void {
   const receiverCount = states.length;
   const m = { lost: 0, shared: 0 };
   const lostTally: (Occurrence | number)[] = [];
   const sharedTally: (Occurrence | number)[] = [];
+  const { s: ps, e: pe, kind, holder } = pieces;
   for (const o of order) {
     const prep = o.prep;
     const best = prep.pin >= 0 ? prep.pin : receiverCount === 1 ? 0 : chooseReceiver(o, states, m);
@@ -122,27 +123,32 @@ function placeNominal(order: readonly Occurrence[], states: readonly ReceiverSta
     const st = states[best]!;
     o.receiver = best;
     o.key = key;
-    pieces.length = 0;
-    lostTally.length = 0;
-    sharedTally.length = 0;
     st.timeline.scan(o.start, o.end, key, pieces);
-    for (const p of pieces) {
-      const len = p.e - p.s;
-      if (p.kind === FREE) {
-        st.timeline.claim(p.s, p.e, key, o);
-        addPart(o, p.s, p.e);
-      } else if (p.kind === SHARED) {
-        addPart(o, p.s, p.e);
-        o.shared += len;
-        sharedTally.push(p.holder!, len);
+    for (let i = 0; i < pieces.n; i++) {
+      const s = ps[i]!;
+      const e = pe[i]!;
+      const k = kind[i]!;
+      if (k === FREE) {
+        st.timeline.claim(s, e, key, o);
+        addPart(o, s, e);
+      } else if (k === SHARED) {
+        addPart(o, s, e);
+        o.shared += e - s;
+        sharedTally.push(holder[i]!, e - s);
       } else {
-        o.lost += len;
-        lostTally.push(p.holder!, len);
-        addCut(o, p.s, p.e, p.holder!, false);
+        o.lost += e - s;
+        lostTally.push(holder[i]!, e - s);
+        addCut(o, s, e, holder[i]!, false);
       }
     }
-    o.lostTo = topHolder(lostTally);
-    o.sharedWith = topHolder(sharedTally);
+    if (lostTally.length > 0) {
+      o.lostTo = topHolder(lostTally);
+      lostTally.length = 0;
+    }
+    if (sharedTally.length > 0) {
+      o.sharedWith = topHolder(sharedTally);
+      sharedTally.length = 0;
+    }
     const parts = o.parts;
     // Reservations only steer receiver choice, so a one-receiver station needs none.
     if (parts.length > 0 && receiverCount > 1) {
@@ -153,41 +159,33 @@ function placeNominal(order: readonly Occurrence[], states: readonly ReceiverSta
 }
 
 /** Phase 2: padding, contiguous with the nominal interval, never over another key. */
-function placePadding(order: readonly Occurrence[], states: readonly ReceiverState[], pieces: Piece[]): void {
+function placePadding(order: readonly Occurrence[], states: readonly ReceiverState[], pieces: Pieces): void {
+  const { s: ps, e: pe, kind, holder } = pieces;
   for (const o of order) {
     const parts = o.parts;
     if (parts.length === 0) continue;
     const tl = states[o.receiver]!.timeline;
     if (o.pStart < o.start && parts[0] === o.start) {
-      pieces.length = 0;
       tl.scan(o.pStart, o.start, o.key, pieces);
-      let k = pieces.length - 1;
-      while (k >= 0 && pieces[k]!.kind !== LOST) k--;
-      for (let j = k + 1; j < pieces.length; j++) {
-        const p = pieces[j]!;
-        if (p.kind === FREE) tl.claim(p.s, p.e, o.key, o);
-      }
+      // Walk back from the programme's start to the nearest piece held with another key.
+      let k = pieces.n - 1;
+      while (k >= 0 && kind[k] !== LOST) k--;
+      for (let j = k + 1; j < pieces.n; j++) if (kind[j] === FREE) tl.claim(ps[j]!, pe[j]!, o.key, o);
       if (k >= 0) {
-        const blocker = pieces[k]!;
-        parts[0] = blocker.e;
-        addCut(o, o.pStart, blocker.e, blocker.holder!, true);
+        parts[0] = pe[k]!;
+        addCut(o, o.pStart, pe[k]!, holder[k]!, true);
       } else {
         parts[0] = o.pStart;
       }
     }
     if (o.pEnd > o.end && parts[parts.length - 1] === o.end) {
-      pieces.length = 0;
       tl.scan(o.end, o.pEnd, o.key, pieces);
       let k = 0;
-      while (k < pieces.length && pieces[k]!.kind !== LOST) k++;
-      for (let j = 0; j < k; j++) {
-        const p = pieces[j]!;
-        if (p.kind === FREE) tl.claim(p.s, p.e, o.key, o);
-      }
-      if (k < pieces.length) {
-        const blocker = pieces[k]!;
-        parts[parts.length - 1] = blocker.s;
-        addCut(o, blocker.s, o.pEnd, blocker.holder!, true);
+      while (k < pieces.n && kind[k] !== LOST) k++;
+      for (let j = 0; j < k; j++) if (kind[j] === FREE) tl.claim(ps[j]!, pe[j]!, o.key, o);
+      if (k < pieces.n) {
+        parts[parts.length - 1] = ps[k]!;
+        addCut(o, ps[k]!, o.pEnd, holder[k]!, true);
       } else {
         parts[parts.length - 1] = o.pEnd;
       }

@@ -23,8 +23,6 @@ export interface PreparedEntry {
   /** Soft time before the nominal start: padding, or for conferences the larger of padding and pre-roll. */
   readonly lead: number;
   readonly padAfter: number;
-  /** Longest nominal duration of any occurrence (bounds the expansion range). */
-  readonly maxDuration: number;
   readonly createdAt: number;
   /** Interned sharing key of this entry's service on each receiver (by receiver index); set by the caller. */
   keys: number[];
@@ -98,7 +96,6 @@ export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
       rank: 0,
       lead,
       padAfter: entry.padAfterMs,
-      maxDuration: duration,
       createdAt,
       keys: [],
       pin: -1,
@@ -113,7 +110,6 @@ export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
     };
   }
   const fixed: number[] = [];
-  let maxDuration = 0;
   const items = w.type === 'once' ? [w] : w.items;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
@@ -122,14 +118,12 @@ export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
     if (!(e > s))
       throw new PlannerError('invalid-time', `${where}: end ${it.end} is not after start ${it.start}`);
     fixed.push(s, e, i);
-    maxDuration = Math.max(maxDuration, e - s);
   }
   return {
     entry,
     rank: 0,
     lead,
     padAfter: entry.padAfterMs,
-    maxDuration,
     createdAt,
     keys: [],
     pin: -1,
@@ -193,8 +187,10 @@ export function expandEntry(
     return;
   }
   const w = prep.weekly!;
-  const first = Math.max(w.fromDay, Math.floor((from - w.duration - prep.padAfter - ZONE_SLACK_MS) / DAY_MS));
-  const last = Math.min(w.untilDay, Math.floor((to + prep.lead + ZONE_SLACK_MS) / DAY_MS));
+  // `| 0` keeps day numbers small integers (V8 Smis): they key the zone's per-day cache.
+  const first =
+    Math.max(w.fromDay, Math.floor((from - w.duration - prep.padAfter - ZONE_SLACK_MS) / DAY_MS)) | 0;
+  const last = Math.min(w.untilDay, Math.floor((to + prep.lead + ZONE_SLACK_MS) / DAY_MS)) | 0;
   for (let day = first; day <= last; day++) {
     if ((w.mask & (1 << isoWeekday(day))) === 0) continue;
     const s = zone.localToUtc(day, w.minute);

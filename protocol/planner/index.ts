@@ -1,6 +1,7 @@
 /** The planner (DESIGN.md §5): schedule document + window → what the station does when. */
-export { DAY_MS, HOUR_MS, isoWeekday, MINUTE_MS, parseLocalDate, ZoneClock } from './local-time.js';
+
 export { canonicalUtc } from './iso.js';
+export { DAY_MS, HOUR_MS, isoWeekday, MINUTE_MS, parseLocalDate, ZoneClock } from './local-time.js';
 export { MAX_CONTEXT_MS, MAX_WINDOW_MS, type PlanRequest, plan } from './plan.js';
 export {
   describeOutcome,
@@ -13,10 +14,10 @@ export {
   Plan,
   PlanCut,
   PlanInterval,
-  PlanReason,
-  PlanReasonCode,
   PlannedOccurrence,
   PlannerError,
   type PlannerErrorCode,
+  PlanReason,
+  PlanReasonCode,
   PlanWindow,
 } from './types.js';

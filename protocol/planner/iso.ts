@@ -19,7 +19,7 @@ export class IsoFormatter {
   private readonly days = new Map<number, string>();
 
   format(instant: number): string {
-    const day = Math.floor(instant / DAY_MS);
+    const day = Math.floor(instant / DAY_MS) | 0; // a small integer key (V8 Smi) hashes fast
     let prefix = this.days.get(day);
     if (prefix === undefined) {
       const { y, m, d } = civilFromDays(day);
@@ -33,8 +33,9 @@ export class IsoFormatter {
     rem -= mi * 60_000;
     const s = Math.floor(rem / 1000);
     const milli = rem - s * 1000;
-    const hms = `${prefix}${TWO[h]}:${TWO[mi]}:${TWO[s]}`;
-    return milli === 0 ? `${hms}Z` : `${hms}.${pad(milli, 3)}Z`;
+    return milli === 0
+      ? `${prefix}${TWO[h]}:${TWO[mi]}:${TWO[s]}Z`
+      : `${prefix}${TWO[h]}:${TWO[mi]}:${TWO[s]}.${pad(milli, 3)}Z`;
   }
 }
 

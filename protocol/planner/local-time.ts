@@ -98,6 +98,8 @@ export class ZoneClock {
   private readonly utc: boolean;
   private readonly samples = new Map<number, number>();
   private readonly changes = new Map<number, number>();
+  /** Per local day: the one offset in force all day, or NaN when an offset change touches the day. */
+  private readonly days = new Map<number, number>();
 
   /** Throws RangeError for a zone the runtime does not know. */
   constructor(timeZone: string) {
@@ -154,7 +156,7 @@ export class ZoneClock {
   /** Offset (local − UTC, ms) in force at a UTC instant. */
   offsetAt(instant: number): number {
     if (this.utc) return 0;
-    const k = Math.floor(instant / SAMPLE_MS);
+    const k = Math.floor(instant / SAMPLE_MS) | 0; // small integer keys (V8 Smis) hash fast
     const a = this.sample(k);
     const b = this.sample(k + 1);
     if (a === b) return a;
@@ -169,7 +171,16 @@ export class ZoneClock {
    */
   localToUtc(day: number, minute: number): number {
     const local = day * DAY_MS + minute * MINUTE_MS;
-    // The instant lies in [local − 14 h, local + 12 h]; the offsets at both ends agree unless it changes.
+    let whole = this.days.get(day);
+    if (whole === undefined) {
+      // Every wall time of the day lies in [day start − 14 h, day end + 12 h]; equal offsets at both ends
+      // mean no change in between (changes are ≥ 7 days apart, see SAMPLE_MS).
+      const first = this.offsetAt(day * DAY_MS - MAX_EAST_MS);
+      const last = this.offsetAt((day + 1) * DAY_MS + MAX_WEST_MS);
+      whole = first === last ? first : Number.NaN;
+      this.days.set(day, whole);
+    }
+    if (!Number.isNaN(whole)) return local - whole;
     const before = this.offsetAt(local - MAX_EAST_MS);
     const after = this.offsetAt(local + MAX_WEST_MS);
     if (before === after) return local - before;

@@ -10,6 +10,7 @@
  * therefore agree on every occurrence they share (chains longer than `MAX_CONTEXT_MS` beyond the window
  * are cut there — only back-to-back entries running for a week could do that).
  */
+import { UtcTimestamp } from '../messages/common.js';
 import type { ScheduleDocument } from '../messages/schedule.js';
 import { transponderKey } from '../messages/tuning.js';
 import { classRank } from '../registry.js';
@@ -43,7 +44,8 @@ export interface PlanRequest {
 }
 
 function parseWindowEdge(s: string, name: string): number {
-  const t = Date.parse(s);
+  // Date.parse alone would also take "March 7" or a local time; the window is protocol time (UTC `Z`).
+  const t = UtcTimestamp.safeParse(s).success ? Date.parse(s) : Number.NaN;
   if (!Number.isFinite(t) || t < 0 || t > MAX_INSTANT) {
     throw new PlannerError(
       'invalid-window',

@@ -17,12 +17,24 @@ export const FREE = 0;
 export const SHARED = 1;
 export const LOST = 2;
 
-/** A sub-interval of a scanned range: free, shared with `holder` (same key), or lost to `holder`. */
-export interface Piece {
-  s: number;
-  e: number;
-  kind: typeof FREE | typeof SHARED | typeof LOST;
-  holder: Occurrence | null;
+/**
+ * The pieces of a scanned range, in time order: free, shared with `holder[i]` (same key), or lost to
+ * `holder[i]`. A reusable buffer (parallel arrays, `n` used), so scanning allocates nothing per call.
+ */
+export class Pieces {
+  n = 0;
+  readonly s: number[] = [];
+  readonly e: number[] = [];
+  readonly kind: number[] = [];
+  readonly holder: (Occurrence | null)[] = [];
+
+  push(s: number, e: number, kind: number, holder: Occurrence | null): void {
+    const i = this.n++;
+    this.s[i] = s;
+    this.e[i] = e;
+    this.kind[i] = kind;
+    this.holder[i] = holder;
+  }
 }
 
 export class Timeline {
@@ -55,21 +67,21 @@ export class Timeline {
     }
   }
 
-  /** Splits `[a, b)` into free / shared / lost pieces, in time order, appended to `out`. */
-  scan(a: number, b: number, key: number, out: Piece[]): void {
+  /** Splits `[a, b)` into free / shared / lost pieces, in time order, into `out` (cleared first). */
+  scan(a: number, b: number, key: number, out: Pieces): void {
+    out.n = 0;
     if (a >= b) return;
     const segs = this.segs;
     let t = a;
     for (let i = this.firstEndingAfter(a); i < segs.length && t < b; i++) {
       const g = segs[i]!;
       if (g.s >= b) break;
-      if (g.s > t) out.push({ s: t, e: g.s, kind: FREE, holder: null });
-      const s = Math.max(g.s, t);
+      if (g.s > t) out.push(t, g.s, FREE, null);
       const e = Math.min(g.e, b);
-      out.push({ s, e, kind: g.key === key ? SHARED : LOST, holder: g.holder });
+      out.push(Math.max(g.s, t), e, g.key === key ? SHARED : LOST, g.holder);
       t = e;
     }
-    if (t < b) out.push({ s: t, e: b, kind: FREE, holder: null });
+    if (t < b) out.push(t, b, FREE, null);
   }
 
   /** Takes a free interval (one produced by `scan` since the last change) for `holder`. */

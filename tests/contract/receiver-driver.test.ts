@@ -12,10 +12,10 @@
 import t from 'tap';
 import { silentLogger } from '../../device/log.js';
 import { createRx8200Driver } from '../../device/receiver/drivers/rx8200.js';
+import { loadLineup } from '../../device/receiver/lineup-file.js';
 import { realTimers } from '../../device/receiver/timers.js';
 import { SerialTransport } from '../../device/receiver/transports/serial.js';
 import { parseHostPort, TcpTransport } from '../../device/receiver/transports/tcp.js';
-import { loadLineup } from '../../device/simulator/run.js';
 import { Transponder } from '../../protocol/messages/tuning.js';
 import { defaultTiming, shortTiming } from '../../protocol/timing.js';
 import { receiverDriverContract } from './receiver-driver-suite.js';

@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { silentLogger } from '../../device/log.js';
 import { createRx8200Driver, type Rx8200Driver } from '../../device/receiver/drivers/rx8200.js';
+import { loadLineup } from '../../device/receiver/lineup-file.js';
 import { realTimers } from '../../device/receiver/timers.js';
 import { SerialTransport } from '../../device/receiver/transports/serial.js';
 import { TcpTransport } from '../../device/receiver/transports/tcp.js';
 import type { Transport } from '../../device/receiver/transports/transport.js';
 import { listenTcpLine, openPtyLine, type TcpLine } from '../../device/simulator/endpoints.js';
-import { loadLineup } from '../../device/simulator/run.js';
 import { Rx8200Simulator } from '../../device/simulator/rx8200-sim.js';
 import { StreamHub } from '../../device/simulator/stream-source.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
@@ -139,4 +139,42 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return fn();
+}
+
+/** A simulated receiver alone (no driver): for the CLI, which opens the port itself. */
+export interface SimEndpoint {
+  sim: Rx8200Simulator;
+  /** CLI arguments that reach it: `--port <pty end>` or `--tcp 127.0.0.1:<port>`. */
+  args: string[];
+  /** The pty end the CLI opens (via pty). */
+  portPath: string | null;
+}
+
+export async function startSimEndpoint(
+  t: Test,
+  via: Via,
+  timing: TimingProfile = shortTiming,
+): Promise<SimEndpoint> {
+  const logger = silentLogger();
+  const sim = new Rx8200Simulator(
+    {
+      address: 2,
+      output: null,
+      lineup: await loadLineup(SAMPLE_LINEUP),
+      lockDelayMs: timing.simulatorLockDelayMs,
+      baudRate: 9600,
+      tickMs: 100,
+    },
+    { timers: realTimers, logger, hub: null },
+  );
+  t.teardown(() => sim.close());
+  if (via === 'pty') {
+    const pty = await createPtyPair();
+    t.teardown(() => pty.close());
+    sim.attach(await openPtyLine(pty.a, 9600, logger));
+    return { sim, args: ['--port', pty.b], portPath: pty.b };
+  }
+  const tcp = await listenTcpLine(0, '127.0.0.1', logger);
+  sim.attach(tcp);
+  return { sim, args: ['--tcp', `127.0.0.1:${tcp.port}`], portPath: null };
 }

@@ -3,5 +3,7 @@ import type { Migration } from '../migrate.js';
 import { migration as initial } from './001-initial.js';
 import { migration as guide } from './002-guide.js';
 import { migration as fleet } from './003-fleet.js';
+import { migration as users } from './004-users.js';
+import { migration as alarms } from './005-alarms.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, guide, fleet];
+export const MIGRATIONS: readonly Migration[] = [initial, guide, fleet, users, alarms];

@@ -1,0 +1,515 @@
+/**
+ * The station agent, wired (DESIGN.md §6). One deps object — clock, logger, db, spawn, transport — and no
+ * module singletons, so several agents run in one process (the quick-start fleet does).
+ *
+ * Offline first: the executor runs from the store; the MQTT link only updates the schedule document,
+ * carries the outbox to the headend, answers RPC and reports state and telemetry.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { Ack } from '../protocol/messages/ack.js';
+import { decodePayload } from '../protocol/messages/decode.js';
+import { HeadendState } from '../protocol/messages/headend-state.js';
+import { Lineup } from '../protocol/messages/lineup.js';
+import { ScheduleDocument } from '../protocol/messages/schedule.js';
+import type { StationBirth } from '../protocol/messages/state.js';
+import type { TimingProfile } from '../protocol/timing.js';
+import { type AgentConfig, controlSocketPath, databasePath, readBrokerTls, resolveTiming } from './config.js';
+import { type ControlSocket, MaintenanceHold, openControlSocket } from './control-socket.js';
+import { Executor } from './executor/executor.js';
+import { ReceiverControl } from './executor/receiver-control.js';
+import { RecorderAdapter } from './executor/recorder-adapter.js';
+import { type RecoveryReport, recover } from './executor/recovery.js';
+import { executorStorePort } from './executor/store-port.js';
+import { controlHandlers } from './link/agent-control.js';
+import { StationAlarms } from './link/alarms.js';
+import { type Clock, ClockSync } from './link/clock.js';
+import { type MqttConnect, MqttLink } from './link/mqtt-link.js';
+import { OutboxSender } from './link/outbox-sender.js';
+import { RpcDispatcher } from './link/rpc.js';
+import { rpcHandlers, signalOf } from './link/rpc-handlers.js';
+import { decideSchedule } from './link/schedule-intake.js';
+import { buildBirth } from './link/state-report.js';
+import { TelemetryLoop, hostCpuMeter } from './link/telemetry.js';
+import { moduleLogger } from './log.js';
+import type { ReceiverDriver } from './receiver/driver.js';
+import { Rx8200Driver } from './receiver/drivers/rx8200.js';
+import { SerialTransport } from './receiver/transports/serial.js';
+import { TcpTransport } from './receiver/transports/tcp.js';
+import type { Transport } from './receiver/transports/transport.js';
+import { DiskGuard } from './recorder/disk.js';
+import type { SpawnFn } from './recorder/spawn.js';
+import { type StationStore, openStationStore } from './store/db.js';
+import type { EventBody } from './store/outbox.js';
+
+/** Reported in the state (`agentVersion`). */
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentDeps {
+  clock: Clock;
+  logger: Logger;
+  /** Spawns ffmpeg/ffprobe (node:child_process `spawn`). */
+  spawn: SpawnFn;
+  /** An open station store; opened at `<dataDir>/station.db` when omitted. */
+  db?: StationStore;
+  /** The receiver's byte stream; built from `config.receiver.transport` when omitted. */
+  transport?: Transport;
+  /** mqtt.js `connect` (tests wrap it). */
+  mqttConnect?: MqttConnect;
+  /** Open the local control socket (default true; the in-process fleet turns it off). */
+  controlSocket?: boolean;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+}
+
+export interface Agent {
+  readonly config: AgentConfig;
+  readonly timing: TimingProfile;
+  readonly store: StationStore;
+  readonly link: MqttLink;
+  readonly executor: Executor;
+  readonly clockSync: ClockSync;
+  readonly hold: MaintenanceHold;
+  readonly outbox: OutboxSender;
+  readonly receivers: ReadonlyMap<string, ReceiverControl>;
+  /** Settles when crash recovery has run and the executor started. */
+  readonly recovered: Promise<RecoveryReport>;
+  /** The state as it would be published now. */
+  state(): StationBirth;
+  /** Clean stop: recorders stopped (their occurrences resume on the next start), offline state published. */
+  stop(): Promise<void>;
+}
+
+export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<Agent> {
+  const { clock } = deps;
+  const log = deps.logger.child({ station: config.stationId });
+  const timing = resolveTiming(config);
+  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.recordingsDir, { recursive: true });
+  const store = deps.db ?? openStationStore(databasePath(config), { clock, logger: moduleLogger(log, 'device/store') });
+  const bootN = store.counters.nextBoot();
+  const clockSync = new ClockSync(clock, timing.clockMaxOffsetMs);
+  const now = () => clockSync.headendNow();
+  const lastJournal = store.journal.lastAt();
+  const lastJournalAtMs = lastJournal ? Date.parse(lastJournal) : null;
+  const clockBehind = () => lastJournalAtMs !== null && clock.now() < lastJournalAtMs;
+  const clockTrusted = () => clockSync.estimate().trusted && !clockBehind();
+
+  // Events: appended inside a transaction, then the sender is told (it sends in seq order).
+  let sender: OutboxSender | null = null;
+  const emit = (body: EventBody) => {
+    store.transaction((tx) => store.outbox.appendEvent(tx, body));
+    sender?.notify();
+  };
+  const alarms = new StationAlarms(emit, now);
+
+  const transport = deps.transport ?? createTransport(config, clock, moduleLogger(log, 'device/receiver/transport'), timing);
+  transport.start();
+  const driver: ReceiverDriver = new Rx8200Driver(
+    { address: config.receiver.address, timing },
+    { transport, timers: clock, logger: moduleLogger(log, 'device/receiver', { receiverId: config.receiver.id }) },
+  );
+  let publishState: () => void = () => undefined;
+  const rc = new ReceiverControl({
+    id: config.receiver.id,
+    driver,
+    clock,
+    logger: moduleLogger(log, 'device/executor/receiver'),
+    timing,
+    onChange: () => publishState(),
+    onAlarm: (what, reason, r) => {
+      if (what === 'raised') alarms.raise('receiver_unresponsive', reason, { rung: 'escalated' }, r.id);
+      else alarms.clear('receiver_unresponsive', { reason }, r.id);
+    },
+  });
+  const receivers = new Map([[rc.id, rc]]);
+
+  const disk = new DiskGuard({
+    root: config.recordingsDir,
+    policy: config.disk,
+    recordings: store.recordings,
+    logger: moduleLogger(log, 'device/recorder/disk'),
+  });
+  const recorder = new RecorderAdapter({
+    store,
+    spawn: deps.spawn,
+    clock,
+    logger: moduleLogger(log, 'device/recorder'),
+    timing,
+    root: config.recordingsDir,
+    space: disk,
+    clockTrusted,
+    now,
+    ...(deps.ffmpegPath ? { ffmpegPath: deps.ffmpegPath } : {}),
+    ...(deps.ffprobePath ? { ffprobePath: deps.ffprobePath } : {}),
+  });
+  const storePort = executorStorePort(store, { recordingsDir: config.recordingsDir, notify: () => sender?.notify(), now });
+  const hold = new MaintenanceHold(
+    clock,
+    { defaultMs: timing.maintenanceHoldMs, maxMs: timing.maintenanceHoldMaxMs },
+    (h) => {
+      publishState();
+      if (!h) {
+        // The technician may have changed anything on the receiver: verify before trusting it again.
+        for (const r of receivers.values()) r.invalidate();
+        executor.wakeAt(now());
+      }
+    },
+  );
+  const executor: Executor = new Executor({
+    clock,
+    now,
+    timing,
+    store: storePort,
+    recorder,
+    disk: {
+      ensureSpace: async () => {
+        // One segment plus a check period at 8 Mbit/s (DESIGN.md §3): what a recording needs to start.
+        const v = await disk.ensureSpace(((timing.recorderSegmentMs + 10_000) / 1000) * 1_000_000);
+        if (v.ok) {
+          alarms.clear('disk_full');
+          return { ok: true };
+        }
+        return { ok: false, reason: v.message, readOnly: v.reason === 'read_only' };
+      },
+    },
+    receiver: (id) => receivers.get(id),
+    receivers,
+    streamUrl: () => config.streamUrl,
+    held: () => hold.active,
+    clockTrusted,
+    alarm: (kind, raised, message) => (raised ? alarms.raise(kind, message) : alarms.clear(kind)),
+    log: moduleLogger(log, 'device/executor'),
+  });
+  const docLog = moduleLogger(log, 'device/link/schedule');
+  const loadStored = () => {
+    const applied = store.schedule.applied();
+    if (!applied) return executor.load(null, 0);
+    const d = decodePayload(ScheduleDocument, applied.bytes);
+    if (!d.ok) {
+      docLog.error({ err: d.error.message }, 'stored schedule no longer validates; executing nothing');
+      return executor.load(null, 0);
+    }
+    executor.load(d.value, Date.parse(applied.appliedAt));
+  };
+  loadStored();
+  clockSync.onJump((jump) => {
+    log.warn({ stepMs: jump.stepMs }, 'clock jump: re-planning');
+    const offset = clockSync.estimate();
+    emit({
+      type: 'clock.jump',
+      at: new Date(now()).toISOString(),
+      deltaMs: Math.round(jump.stepMs),
+      offsetMs: offset.known ? offset.offsetMs : null,
+      source: 'unknown',
+    });
+    executor.replan('clock jump');
+    publishState();
+  });
+
+  const state = (): StationBirth => {
+    const applied = store.schedule.applied();
+    const rejection = store.schedule.rejection();
+    return buildBirth({
+      boot: link.currentBoot ?? { n: bootN, conn: store.counters.current().conn },
+      storeId: store.storeId,
+      agentVersion: AGENT_VERSION,
+      nowMs: now(),
+      applied: applied && { version: applied.version, hash: applied.hash, appliedAt: applied.appliedAt },
+      rejection,
+      receivers: [...receivers.values()].map((r) => {
+        const s = signalOf(r);
+        return {
+          id: s.id,
+          link: s.link,
+          locked: s.locked,
+          service: s.service,
+          marginDb: s.marginDb,
+          lnb: s.lnb,
+          family: r.driver.capabilities.family,
+          sharing: r.driver.capabilities.output,
+        };
+      }),
+      clock: clockSync.estimate(),
+      clockBehindJournal: clockBehind(),
+      maintenance: hold.info(),
+    });
+  };
+
+  const onSchedule = (payload: Buffer) => {
+    const applied = store.schedule.applied();
+    const decision = decideSchedule(payload, {
+      applied: applied && { version: applied.version, hash: applied.hash },
+      lastRejectedHash: store.schedule.rejection()?.hash ?? null,
+      receiverIds: [...receivers.keys()],
+    });
+    const at = new Date(now()).toISOString();
+    if (decision.action === 'ignore') {
+      const level = decision.why === 'same' && decision.hash !== applied?.hash ? 'warn' : 'debug';
+      docLog[level]({ why: decision.why, version: decision.version }, 'schedule ignored');
+      return;
+    }
+    if (decision.action === 'reject') {
+      store.transaction((tx) => {
+        store.schedule.reject(tx, {
+          ...(decision.version ? { version: decision.version } : {}),
+          bytes: payload,
+          code: decision.code,
+          reason: decision.reason,
+          at,
+        });
+        store.outbox.appendEvent(tx, {
+          type: 'schedule.rejected',
+          at,
+          ...(decision.version ? { version: decision.version } : {}),
+          code: decision.code,
+          reason: decision.reason,
+        });
+      });
+      docLog.warn({ code: decision.code, reason: decision.reason }, 'schedule rejected; the previous stays in force');
+    } else {
+      const applyResult = store.transaction((tx) => {
+        const r = store.schedule.apply(tx, { bytes: payload, version: decision.version, appliedAt: at });
+        if (r.ok) {
+          store.outbox.appendEvent(tx, {
+            type: 'schedule.applied',
+            at,
+            version: decision.version,
+            hash: r.hash,
+            ...(r.previous ? { previous: r.previous } : {}),
+          });
+        }
+        return r;
+      });
+      if (!applyResult.ok) return;
+      docLog.info({ version: decision.version, hash: decision.hash }, 'schedule applied');
+      executor.load(decision.doc, Date.parse(at));
+    }
+    sender?.notify();
+    publishState();
+  };
+
+  const rpc = new RpcDispatcher({
+    handlers: rpcHandlers({
+      store,
+      executor,
+      receivers,
+      clockSync,
+      now,
+      disk,
+      recordingsRoot: config.recordingsDir,
+      receiverInfo: () =>
+        config.receiver.transport.type === 'serial'
+          ? { transport: 'serial', endpoint: config.receiver.transport.path, address: config.receiver.address }
+          : {
+              transport: 'tcp',
+              endpoint: `${config.receiver.transport.host}:${config.receiver.transport.port}`,
+              address: config.receiver.address,
+            },
+      tuningOf: (service) => executor.tuningFor(service),
+    }),
+    rids: {
+      claim: (rid, method) => store.rpc.claim(rid, method, new Date(now()).toISOString()),
+      complete: (rid, method, response) => {
+        const at = new Date(now()).toISOString();
+        store.transaction((tx) => {
+          store.rpc.complete(rid, response, at);
+          store.outbox.appendEvent(tx, {
+            type: 'rpc.executed',
+            at,
+            rid,
+            method,
+            ok: response.ok,
+            ...(response.ok ? {} : { errorCode: response.error.code }),
+          });
+        });
+        sender?.notify();
+      },
+    },
+    now: () => clock.now(),
+    offsetMs: () => {
+      const e = clockSync.estimate();
+      return e.known ? e.offsetMs : 0;
+    },
+    maintenanceHeld: () => hold.active,
+    respond: (r) => link.publishRpcResponse(r),
+    logger: moduleLogger(log, 'device/link/rpc'),
+  });
+
+  const linkLog = moduleLogger(log, 'device/link');
+  const link = new MqttLink({
+    stationId: config.stationId,
+    brokerUrl: config.broker.url,
+    password: config.broker.password,
+    tls: readBrokerTls(config.broker.tls),
+    topicRoot: config.topicRoot,
+    timing,
+    clock,
+    logger: linkLog,
+    ...(deps.mqttConnect ? { connect: deps.mqttConnect } : {}),
+    nextConnection: () => ({ n: bootN, conn: store.counters.nextConn() }),
+    birthState: () => state(),
+    onMessage: (kind, payload) => {
+      switch (kind) {
+        case 'schedule':
+          return onSchedule(payload);
+        case 'ack': {
+          const a = decodePayload(Ack, payload);
+          if (!a.ok) throw new Error(`ack: ${a.error.message}`);
+          return sender?.onAck(a.value);
+        }
+        case 'rpc-req':
+          void rpc.handle(payload);
+          return;
+        case 'lineup': {
+          const l = decodePayload(Lineup, payload);
+          if (!l.ok) throw new Error(`lineup: ${l.error.message}`);
+          return;
+        }
+        case 'headend-state': {
+          const h = decodePayload(HeadendState, payload);
+          if (!h.ok) throw new Error(`headend state: ${h.error.message}`);
+          linkLog.info({ online: h.value.online }, 'headend state');
+          return;
+        }
+        case 'guide':
+          // Guide days are for the on-site tools; planning never needs them (DESIGN.md §5).
+          return;
+      }
+    },
+  });
+  const outbox = new OutboxSender({
+    port: {
+      storeId: store.storeId,
+      pending: (after, limit) => store.outbox.pending({ afterSeq: after, limit }),
+      ackUpTo: (seq) => store.outbox.ackUpTo(store.storeId, seq).deleted,
+      quarantine: (seq, reason) => store.outbox.quarantine(seq, reason, new Date(now()).toISOString()),
+      size: () => store.outbox.stats().rows,
+    },
+    clock,
+    logger: moduleLogger(log, 'device/link/outbox'),
+    resendMs: timing.outboxResendMs,
+    quarantineAfter: timing.outboxQuarantineAfter,
+    onQuarantine: (seq, reason) =>
+      alarms.raise('outbox_quarantined', `event seq ${seq} quarantined: ${reason}`, { seq, storeId: store.storeId }),
+  });
+  sender = outbox;
+  let statePending = false;
+  publishState = () => {
+    if (statePending) return;
+    statePending = true;
+    clock.schedule(50, () => {
+      statePending = false;
+      if (link.connected) void link.publishState(state()).catch(() => undefined);
+    });
+  };
+  const cpu = hostCpuMeter();
+  const telemetry = new TelemetryLoop({
+    clock,
+    logger: moduleLogger(log, 'device/link/telemetry'),
+    activeMs: timing.telemetryActiveMs,
+    idleMs: timing.telemetryIdleMs,
+    isActive: () => executor.active().length > 0,
+    isConnected: () => link.connected,
+    publish: (t) => link.publishTelemetry(t),
+    emitSummary: (body) => emit(body),
+    sample: async () => telemetrySample(),
+  });
+  const telemetrySample = async () => {
+    const u = await disk.usage();
+    const { totalmem, freemem } = await import('node:os');
+    return {
+      at: new Date(now()).toISOString(),
+      receivers: [...receivers.values()].map((r) => signalOf(r)),
+      recorders: executor
+        .active()
+        .filter((r) => r.recording && r.occ)
+        .slice(0, 16)
+        .map((r) => ({
+          entryId: r.entryId,
+          nominalStart: r.nominalStart,
+          receiverId: r.occ?.receiverId ?? rc.id,
+          ...(r.recording as NonNullable<typeof r.recording>).figures(),
+        })),
+      disk: { freeBytes: u.freeBytes, usedBytes: u.usedBytes, quotaBytes: u.quotaBytes > 0 ? u.quotaBytes : null },
+      host: { cpuPct: Math.round(cpu() * 10) / 10, memUsedBytes: totalmem() - freemem(), memTotalBytes: totalmem() },
+    };
+  };
+  link.on('up', () => {
+    outbox.connected(link.publishEvent);
+    telemetry.flushOffline();
+  });
+  link.on('down', () => outbox.disconnected());
+
+  let control: ControlSocket | null = null;
+  if (deps.controlSocket !== false) {
+    control = await openControlSocket({
+      path: controlSocketPath(config),
+      hold,
+      logger: moduleLogger(log, 'device/control-socket'),
+      handlers: controlHandlers({ state, executor, receivers, tuningFor: (s) => executor.tuningFor(s) }),
+    });
+  }
+
+  const recoveryAbort = new AbortController();
+  const recovered = recover({
+    store,
+    port: storePort,
+    executor,
+    clock,
+    clockSync,
+    logger: moduleLogger(log, 'device/executor/recovery'),
+    recordingsRoot: config.recordingsDir,
+    timing,
+    signal: recoveryAbort.signal,
+  });
+  recovered.catch((err: unknown) => log.error({ err }, 'recovery failed'));
+  link.start();
+  telemetry.start();
+  log.info({ boot: bootN, storeId: store.storeId, broker: config.broker.url }, 'agent started');
+
+  let stopped = false;
+  return {
+    config,
+    timing,
+    store,
+    link,
+    executor,
+    clockSync,
+    hold,
+    outbox,
+    receivers,
+    recovered,
+    state,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      recoveryAbort.abort();
+      telemetry.stop();
+      hold.close();
+      await executor.stop();
+      await recorder.stopAll();
+      outbox.close();
+      await link.stop({ online: false, boot: link.currentBoot ?? { n: bootN, conn: 0 } });
+      await control?.close();
+      await rc.close();
+      await driver.close();
+      await transport.close();
+      if (!deps.db) store.close();
+      log.info('agent stopped');
+    },
+  };
+}
+
+function createTransport(config: AgentConfig, clock: Clock, logger: Logger, timing: TimingProfile): Transport {
+  const tdeps = {
+    timers: clock,
+    logger,
+    reopenMinMs: timing.transportReopenMinMs,
+    reopenMaxMs: timing.transportReopenMaxMs,
+  };
+  const t = config.receiver.transport;
+  return t.type === 'serial'
+    ? new SerialTransport({ path: t.path, baudRate: t.baudRate }, tdeps)
+    : new TcpTransport({ host: t.host, port: t.port }, tdeps);
+}

@@ -1,0 +1,248 @@
+/**
+ * The executor's hold on one receiver: what it should be tuned to, whether it is, and the last status.
+ *
+ * - Requests run one at a time (the link is half-duplex anyway, DOMAIN.md §3).
+ * - `ensure(target)` tunes the whole transponder and selects the service (decoder-output receivers), each
+ *   verified by read-back in the driver (ACK is not success), then waits for lock. The same target again
+ *   is a no-op while the receiver reports lock.
+ * - The receiver may forget its settings after a power loss (DOMAIN.md §6): when the control link comes
+ *   back (`linkUp`), or a status read shows it tuned elsewhere, the desired tuning is applied again.
+ * - Status is polled every `receiverPollMs` while a target is held (receivers send nothing unsolicited,
+ *   DOMAIN.md §3) and every reading (or silence) feeds the recovery ladder (device/receiver/recovery.ts):
+ *   re-apply → reset → escalate with backoff and a daily cap; escalation raises `receiver_unresponsive`
+ *   (or `lnb_fault`) through `onAlarm`, recovery clears it.
+ */
+import type { Logger } from 'pino';
+import type { ServiceTuning } from '../../protocol/messages/tuning.js';
+import type { ReceiverDriver, ReceiverStatus } from '../receiver/driver.js';
+import { ReceiverError, isReceiverError } from '../receiver/driver.js';
+import { RecoveryRunner, classifyStatus, recoveryPolicy } from '../receiver/recovery.js';
+import type { Clock } from '../link/clock.js';
+import type { TimingProfile } from '../../protocol/timing.js';
+
+/** What one receiver should deliver. */
+export interface TuneTarget {
+  /** The planner's sharing key (`service:<key>` / `transponder:<key>`). */
+  sharingKey: string;
+  tuning: ServiceTuning;
+}
+
+export interface ReceiverControlOptions {
+  id: string;
+  driver: ReceiverDriver;
+  clock: Clock;
+  logger: Logger;
+  timing: Pick<TimingProfile, 'receiverPollMs' | 'receiverLockTimeoutMs' | 'recoveryBackoffMs' | 'recoveryDailyCap'>;
+  /** Lock lost / regained and link changes, for state and alarms. */
+  onChange?: (rc: ReceiverControl) => void;
+  /** The ladder escalated (`raised`) or the receiver is healthy again (`cleared`). */
+  onAlarm?: (what: 'raised' | 'cleared', reason: string, rc: ReceiverControl) => void;
+}
+
+export class ReceiverControl {
+  readonly id: string;
+  private desired: TuneTarget | null = null;
+  /** The target the receiver was last verified on (tuned, selected, locked). */
+  private applied: TuneTarget | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private cancelPoll: (() => void) | null = null;
+  private closed = false;
+  private readonly ladder: RecoveryRunner;
+  lastStatus: ReceiverStatus | null = null;
+  lastError: ReceiverError | null = null;
+  linkUp = true;
+  /** The ladder escalated and has not cleared (reported as an alarm). */
+  escalated: string | null = null;
+
+  constructor(private readonly opts: ReceiverControlOptions) {
+    this.id = opts.id;
+    this.ladder = new RecoveryRunner({
+      driver: opts.driver,
+      timers: opts.clock,
+      logger: opts.logger,
+      policy: recoveryPolicy(opts.timing, opts.driver.capabilities.reset),
+      onEscalate: (reason) => {
+        this.escalated = reason;
+        opts.onAlarm?.('raised', reason, this);
+      },
+      onClear: (reason) => {
+        this.escalated = null;
+        opts.onAlarm?.('cleared', reason, this);
+      },
+    });
+    opts.driver.on('linkDown', (err) => {
+      this.linkUp = false;
+      this.applied = null;
+      this.lastError = err;
+      opts.onChange?.(this);
+    });
+    opts.driver.on('linkUp', () => {
+      this.linkUp = true;
+      opts.onChange?.(this);
+      // DOMAIN.md §6: a receiver that lost power may have forgotten its settings: re-apply, idempotently.
+      const d = this.desired;
+      if (d) void this.ensure(d).catch(() => undefined);
+    });
+    opts.driver.on('lockLost', (s) => {
+      this.lastStatus = s;
+      opts.onChange?.(this);
+    });
+    opts.driver.on('lockRegained', (s) => {
+      this.lastStatus = s;
+      opts.onChange?.(this);
+    });
+  }
+
+  get driver(): ReceiverDriver {
+    return this.opts.driver;
+  }
+
+  /** The key the receiver is verified on, or null. */
+  get currentKey(): string | null {
+    return this.applied?.sharingKey ?? null;
+  }
+
+  get locked(): boolean {
+    return this.lastStatus?.locked === true;
+  }
+
+  /** The service the receiver is set to deliver (for state and telemetry). */
+  get service(): string | null {
+    return this.desired?.tuning.key ?? null;
+  }
+
+  /**
+   * Tunes to `target` and waits for lock (throws `ReceiverError`: NO_LOCK, TIMEOUT, MISMATCH, …). A no-op
+   * when already verified on the same key and the last status shows lock.
+   */
+  ensure(target: TuneTarget): Promise<ReceiverStatus> {
+    this.desired = target;
+    this.ladder.setDesired({ transponder: target.tuning.transponder, serviceId: target.tuning.serviceId });
+    return this.serial(async () => {
+      if (this.closed) throw new ReceiverError('PORT_CLOSED', 'receiver control closed');
+      if (this.desired?.sharingKey !== target.sharingKey) {
+        throw new ReceiverError('BUSY', `superseded by ${this.desired?.sharingKey ?? 'nothing'}`);
+      }
+      if (this.applied?.sharingKey === target.sharingKey && this.lastStatus?.locked) return this.lastStatus;
+      this.applied = null;
+      const d = this.opts.driver;
+      try {
+        let status = await d.tune(target.tuning.transponder, {
+          waitForLock: true,
+          lockTimeoutMs: this.opts.timing.receiverLockTimeoutMs,
+        });
+        if (d.capabilities.output === 'service') {
+          await d.selectService(target.tuning.serviceId);
+          status = await d.status();
+        }
+        this.lastStatus = status;
+        this.lastError = null;
+        if (!status.locked) {
+          throw new ReceiverError('NO_LOCK', `no lock on ${target.tuning.key}`, { status });
+        }
+        this.applied = target;
+        this.opts.logger.info({ receiverId: this.id, service: target.tuning.key }, 'tuned and locked');
+        this.startPolling();
+        this.opts.onChange?.(this);
+        return status;
+      } catch (err) {
+        this.lastError = isReceiverError(err) ? err : new ReceiverError('PROTOCOL', (err as Error).message);
+        if (isReceiverError(err, 'NO_LOCK') && err.detail.status) this.lastStatus = err.detail.status;
+        this.opts.onChange?.(this);
+        // A receiver that does not answer climbs the ladder (the next ensure retries the tune itself).
+        if (isReceiverError(err, 'TIMEOUT', 'PORT_CLOSED', 'CHECKSUM', 'PROTOCOL')) {
+          await this.ladder.observe({ problem: 'unresponsive' });
+        }
+        this.startPolling();
+        throw this.lastError;
+      }
+    });
+  }
+
+  /** Forgets the desired target (nothing holds the receiver). */
+  releaseTarget(sharingKey: string): void {
+    if (this.desired?.sharingKey === sharingKey) {
+      this.desired = null;
+      this.ladder.setDesired(null);
+      this.stopPolling();
+    }
+  }
+
+  /** Reads status now (serialised with tuning). */
+  status(): Promise<ReceiverStatus> {
+    return this.serial(async () => {
+      const s = await this.opts.driver.status();
+      this.lastStatus = s;
+      return s;
+    });
+  }
+
+  /** Runs one driver operation in the request queue (control socket, RPC). */
+  run<T>(fn: (d: ReceiverDriver) => Promise<T>): Promise<T> {
+    return this.serial(() => fn(this.opts.driver));
+  }
+
+  /** Forces the next `ensure` to tune again (an operator asked for a retune). */
+  invalidate(): void {
+    this.applied = null;
+  }
+
+  /**
+   * The recorder saw the stream stall: "restart recorder, then check receiver" (DOMAIN.md §6). A frozen
+   * stream while the receiver claims lock climbs the ladder like a hang does.
+   */
+  streamStalled(): Promise<void> {
+    return this.serial(async () => {
+      await this.ladder.check({ streamFrozen: true });
+    }).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopPolling();
+    await this.chain.catch(() => undefined);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private startPolling(): void {
+    if (this.cancelPoll || this.closed) return;
+    this.cancelPoll = this.opts.clock.schedule(this.opts.timing.receiverPollMs, () => {
+      this.cancelPoll = null;
+      if (!this.desired || this.closed) return;
+      void this.serial(() => this.pollOnce()).finally(() => this.startPolling());
+    });
+  }
+
+  /** One status read fed to the ladder; a healthy reading also confirms the target as applied. */
+  private async pollOnce(): Promise<void> {
+    const d = this.desired;
+    if (!d) return;
+    const desired = { transponder: d.tuning.transponder, serviceId: d.tuning.serviceId };
+    let problem: ReturnType<typeof classifyStatus> | 'unresponsive';
+    try {
+      const s = await this.opts.driver.status();
+      this.lastStatus = s;
+      problem = classifyStatus(s, desired);
+    } catch (err) {
+      this.lastError = isReceiverError(err) ? err : this.lastError;
+      problem = 'unresponsive';
+    }
+    if (problem === null) {
+      this.applied = d;
+    } else {
+      this.applied = null;
+      this.opts.onChange?.(this);
+    }
+    await this.ladder.observe({ problem });
+  }
+
+  private stopPolling(): void {
+    this.cancelPoll?.();
+    this.cancelPoll = null;
+  }
+}

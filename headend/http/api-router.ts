@@ -1,0 +1,115 @@
+/**
+ * `/api/v1`: authentication, CSRF, every route (routes/*.ts), the OpenAPI document generated from them, and
+ * the wiring that turns fleet changes into live messages (presence, alarms, applied events → SSE).
+ */
+import express, { type Router } from 'express';
+import { stationRoutes } from './routes/stations.js';
+import { ApiRegistry } from './api.js';
+import { authenticate, csrfGuard } from './auth.js';
+import type { ApiContext } from './context.js';
+import { openapiDocument } from './openapi.js';
+import { createRecordingRequests, type RecordingRequests } from './recording-requests.js';
+import { authRoutes } from './routes/auth.js';
+import { entryRoutes } from './routes/entries.js';
+import { guideRoutes } from './routes/guide.js';
+import { operationRoutes } from './routes/operations.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { registryRoutes } from './routes/registry.js';
+import { stationLive } from './routes/station-view.js';
+import { userRoutes } from './routes/users.js';
+
+/** Largest JSON body accepted (a whole line-up of 500 services fits comfortably). */
+export const JSON_LIMIT_BYTES = 256 * 1024;
+
+export interface Api {
+  router: Router;
+  registry: ApiRegistry;
+  requests: RecordingRequests;
+  /** The OpenAPI document. */
+  openapi(): Record<string, unknown>;
+  /** Stops listening to the fleet. */
+  close(): void;
+}
+
+/** Builds every route of `/api/v1` over `ctx`. */
+export function createApi(ctx: ApiContext): Api {
+  const registry = new ApiRegistry();
+  const requests = createRecordingRequests({
+    store: ctx.store,
+    logger: ctx.logger,
+    now: ctx.now,
+    ...(ctx.rpc ? { rpc: ctx.rpc } : {}),
+  });
+  authRoutes(registry, ctx);
+  userRoutes(registry, ctx);
+  stationRoutes(registry, ctx);
+  registryRoutes(registry, ctx);
+  guideRoutes(registry, ctx);
+  entryRoutes(registry, ctx);
+  recordingRoutes(registry, ctx, requests);
+  operationRoutes(registry, ctx);
+  let doc: Record<string, unknown> | null = null;
+  const openapi = () => {
+    doc ??= openapiDocument(registry, { version: ctx.version });
+    return doc;
+  };
+  registry.add({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'meta',
+    summary: 'This document (OpenAPI 3.1, generated from the zod schemas the server validates with)',
+    access: 'public',
+    handler: () => openapi(),
+  });
+
+  const router = express.Router();
+  router.use((_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
+  router.use(authenticate(ctx.users));
+  router.use(csrfGuard());
+  registry.mount(router, { jsonLimitBytes: JSON_LIMIT_BYTES });
+
+  const offs: (() => void)[] = [];
+  const fleet = ctx.fleet;
+  if (fleet) {
+    const pushStation = (stationId: string) => {
+      const s = ctx.store.stations.get(stationId);
+      if (s) ctx.sse.publish({ type: 'station', stations: [stationId], data: stationLive(ctx, s) });
+    };
+    offs.push(
+      fleet.presence.onChange((p) => {
+        pushStation(p.stationId);
+        // A station that is back gets the protect/delete requests it missed.
+        if (p.connection === 'online') void requests.retryPending(p.stationId);
+      }),
+    );
+    offs.push(
+      fleet.alarms.subscribe((a) => {
+        ctx.sse.publish({ type: 'alarm', stations: [a.stationId], data: a });
+        pushStation(a.stationId);
+      }),
+    );
+    if (fleet.ingest) {
+      offs.push(
+        fleet.ingest.onApplied((stationId, e) => {
+          const brief: Record<string, unknown> = { stationId, type: e.type, at: e.at, storeId: e.storeId, seq: e.seq };
+          if (e.type === 'occurrence.state') Object.assign(brief, { entryId: e.entryId, nominalStart: e.nominalStart, state: e.state, reason: e.reason ?? null });
+          if (e.type === 'recording.manifest') Object.assign(brief, { entryId: e.entryId, nominalStart: e.nominalStart, outcome: e.outcome });
+          ctx.sse.publish({ type: 'event', stations: [stationId], data: brief });
+          if (e.type === 'schedule.applied' || e.type === 'schedule.rejected') pushStation(stationId);
+        }),
+      );
+    }
+  }
+  return {
+    router,
+    registry,
+    requests,
+    openapi,
+    close: () => {
+      for (const off of offs.splice(0)) off();
+    },
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * The headend's control plane: its MQTT connection and everything that talks through it — the publisher
+ * (outbox and retained documents), scheduling, presence, event and telemetry ingest — built from one deps
+ * object (STYLE.md guideline 5) and started by headend/main.ts. Inbound station messages are routed here:
+ * `state` → presence, `events` → ingest, `telemetry` → telemetry, `rpc/res` → the RPC client (which also runs
+ * the clock exchange). Every payload is decoded with the protocol's zod schemas by the module that owns it.
+ */
+import type { Logger } from 'pino';
+import type { TimingProfile } from '../../protocol/timing.js';
+import { type AlarmBoard, createAlarmBoard } from '../fleet/alarm-board.js';
+import { createEventIngest, type EventIngest } from '../fleet/ingest.js';
+import { createPresence, type Presence } from '../fleet/presence.js';
+import { createScheduleTracker, type ScheduleTracker } from '../fleet/schedule-status.js';
+import { createTelemetryIngest, type TelemetryIngest } from '../fleet/telemetry.js';
+import { changedGuideDays } from '../guide/guide-days.js';
+import type { ImportReport } from '../guide/import-report.js';
+import { createScheduling, type Scheduling } from '../scheduling/entries.js';
+import { createPreview, type Preview } from '../scheduling/preview.js';
+import { createPublisher, type Publisher } from '../scheduling/publisher.js';
+import type { Store } from '../store/index.js';
+import { HeadendMqtt, type MqttConnect } from './client.js';
+import { createRpcClient, type RpcClient } from './rpc-client.js';
+
+/** Delay of the first clock exchange after a birth (the station subscribes right after it). */
+const CLOCK_AFTER_BIRTH_MS = 500;
+
+export interface ControlPlaneDeps {
+  store: Store;
+  logger: Logger;
+  timing: TimingProfile;
+  /** Broker URL and the headend's own credentials (embedded broker's internal user, or the external one's). */
+  broker: {
+    url: string;
+    username: string;
+    password: string;
+    tls?: { ca?: Buffer; rejectUnauthorized?: boolean };
+  };
+  topicRoot: string;
+  /** The prefecture's time zone (DOMAIN.md §1). */
+  timeZone: string;
+  /** Headend software version (shown in `headend/state`). */
+  version: string;
+  now?: () => Date;
+  connect?: MqttConnect;
+}
+
+/** What the rest of the headend (HTTP API, CLI, tests) uses. */
+export interface ControlPlane {
+  readonly mqtt: HeadendMqtt;
+  readonly publisher: Publisher;
+  readonly scheduling: Scheduling;
+  readonly preview: Preview;
+  readonly presence: Presence;
+  readonly tracker: ScheduleTracker;
+  readonly ingest: EventIngest;
+  readonly telemetry: TelemetryIngest;
+  readonly alarms: AlarmBoard;
+  /** Diagnostics RPC to stations, and the periodic clock exchange. */
+  readonly rpc: RpcClient;
+  /** After an XMLTV import: republish the changed guide days and re-resolve guide-linked entries. */
+  guideImported(report: ImportReport): void;
+  /** After a line-up change: publish it and recompile every station (tuning lives in the documents). */
+  lineupChanged(): void;
+  /** After stations were added, moved or changed receivers: re-resolve group targets and recompile them. */
+  stationsChanged(actor: string, stationIds?: readonly string[]): void;
+  start(): void;
+  /** Resolves true once connected to the broker (false after `timeoutMs`). */
+  waitUntilUp(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+  /** For `/healthz`. */
+  health(): { ok: boolean; [k: string]: unknown };
+}
+
+export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
+  const { store, logger, timing } = deps;
+  const child = (module: string) => logger.child({ module });
+  const now = deps.now ?? (() => new Date());
+  const mqtt = new HeadendMqtt({
+    url: deps.broker.url,
+    username: deps.broker.username,
+    password: deps.broker.password,
+    topicRoot: deps.topicRoot,
+    timing,
+    logger: child('headend/mqtt'),
+    version: deps.version,
+    epoch: () => store.meta.scheduleEpoch(),
+    now,
+    ...(deps.broker.tls ? { tls: deps.broker.tls } : {}),
+    ...(deps.connect ? { connect: deps.connect } : {}),
+  });
+  const alarms = createAlarmBoard({ logger: child('headend/fleet/alarms'), now });
+  let presence: Presence | null = null;
+  const rpc = createRpcClient({
+    transport: mqtt,
+    topics: mqtt.topics,
+    presenceOf: (id) => presence?.get(id),
+    timing,
+    logger: child('headend/rpc'),
+    now,
+  });
+  const publisher = createPublisher({
+    store,
+    transport: mqtt,
+    topics: mqtt.topics,
+    logger: child('headend/publisher'),
+    timing,
+    timeZone: deps.timeZone,
+    now,
+    currentStoreOf: (id) => presence?.get(id)?.storeId ?? undefined,
+  });
+  const tracker = createScheduleTracker({ store, alarms, now });
+  presence = createPresence({
+    store,
+    timing,
+    alarms,
+    logger: child('headend/fleet/presence'),
+    now,
+    onBirth(stationId, birth) {
+      publisher.publishAck(stationId);
+      // Measure the clock soon, and again to hand the first estimate back (DESIGN.md §6 Clock). Not at
+      // once: a station subscribes to its rpc/req only after publishing its birth.
+      const timer = setTimeout(() => {
+        void rpc
+          .exchangeClock(stationId)
+          .then((e) => (e && e.samples === 1 ? rpc.exchangeClock(stationId) : null))
+          .catch(() => undefined);
+      }, CLOCK_AFTER_BIRTH_MS);
+      timer.unref();
+      const s = birth.schedule;
+      if (s === null) tracker.reportState(stationId, null, null);
+      else if ('rejected' in s) {
+        const r = s.rejected;
+        tracker.reportState(stationId, s.applied ?? null, {
+          version: r.version ?? null,
+          code: r.code,
+          reason: r.reason,
+          at: r.at,
+        });
+      } else tracker.reportState(stationId, s, null);
+    },
+  });
+  const telemetry = createTelemetryIngest({ store, logger: child('headend/fleet/telemetry'), now });
+  const ingest = createEventIngest({
+    store,
+    logger: child('headend/fleet/ingest'),
+    alarms,
+    tracker,
+    telemetry,
+    publishAck: (id) => publisher.publishAck(id),
+    now,
+  });
+  const scheduling = createScheduling({
+    store,
+    timing,
+    timeZone: deps.timeZone,
+    logger: child('headend/scheduling'),
+    now,
+    onIssued: (issued) => publisher.kickSchedules(issued.map((i) => i.stationId)),
+  });
+  const preview = createPreview({ store, scheduling, timeZone: deps.timeZone, now });
+  const p = presence;
+
+  mqtt.onInbound((kind, stationId, payload) => {
+    switch (kind) {
+      case 'state':
+        p.handle(stationId, payload);
+        return;
+      case 'events':
+        ingest.handle(stationId, payload);
+        return;
+      case 'telemetry':
+        telemetry.handle(stationId, payload);
+        return;
+      case 'rpc-res':
+        rpc.handleResponse(stationId, payload);
+        return;
+    }
+  });
+  mqtt.on('up', () => {
+    p.setBrokerUp(true);
+    publisher.onConnected();
+  });
+  mqtt.on('down', () => {
+    p.setBrokerUp(false);
+    rpc.failPending('the headend lost its broker connection');
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, fn: () => void, what: string) => {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        logger.error({ event: 'background-failed', what, err: (err as Error).message }, `${what} failed`);
+      }
+    }, ms);
+    t.unref();
+    timers.push(t);
+  };
+
+  return {
+    mqtt,
+    publisher,
+    scheduling,
+    preview,
+    presence: p,
+    tracker,
+    ingest,
+    telemetry,
+    alarms,
+    rpc,
+    guideImported(report) {
+      publisher.publishGuideDays(changedGuideDays(report));
+      scheduling.onGuideChanged();
+    },
+    lineupChanged() {
+      publisher.publishLineup();
+      scheduling.recompile(undefined, { reason: 'line-up changed' });
+    },
+    stationsChanged(actor, stationIds) {
+      scheduling.refreshTargets(actor);
+      scheduling.recompile(stationIds, { reason: 'stations changed' });
+    },
+    start() {
+      p.load();
+      // Documents for stations that have none, are of an older epoch (after a restore) or went stale while
+      // the headend was down; they wait in the outbox until the broker connection is up.
+      scheduling.recompile(undefined, { reason: 'start' });
+      every(
+        Math.max(100, Math.min(1000, Math.floor(timing.offlineGraceMs / 4))),
+        () => p.tick(),
+        'presence tick',
+      );
+      every(15_000, () => telemetry.flush(), 'telemetry flush');
+      rpc.startClockExchanges(() =>
+        p
+          .list()
+          .filter((x) => x.connection === 'online')
+          .map((x) => x.stationId),
+      );
+      mqtt.start();
+    },
+    waitUntilUp(timeoutMs) {
+      if (mqtt.connected) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          mqtt.off('up', onUp);
+          resolve(false);
+        }, timeoutMs);
+        const onUp = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        mqtt.once('up', onUp);
+      });
+    },
+    async stop() {
+      for (const t of timers.splice(0)) clearInterval(t);
+      rpc.stop();
+      try {
+        ingest.flush();
+        telemetry.flush(true);
+      } catch (err) {
+        logger.error({ event: 'stop-flush-failed', err: (err as Error).message }, 'final flush failed');
+      }
+      await mqtt.stop();
+      publisher.close();
+    },
+    health() {
+      const q = publisher.stats();
+      return {
+        ok: mqtt.connected,
+        connected: mqtt.connected,
+        publishPending: q.pending + q.inFlight,
+        queueFailures: q.failures,
+        lastPublishError: q.lastError,
+        ...mqtt.stats,
+        events: ingest.stats(),
+        telemetry: telemetry.stats(),
+        activeAlarms: alarms.list().length,
+        rpc: rpc.stats(),
+      };
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Issuing schedule documents (DESIGN.md §4 "Desired state, not commands"): compile the stations a change
+ * touched and write each changed document as the next version `{epoch, n+1}` — inside the caller's
+ * transaction, so the change and its new versions commit together (the outbox, DESIGN.md §7). A station
+ * whose document would not change keeps its version (an edit of a county's entry republishes exactly that
+ * county's stations); a station whose newest document is from an older epoch (after a restore) always gets
+ * a new one, which it accepts as newer.
+ */
+import type { ScheduleVersion } from '../../protocol/messages/common.js';
+import { createGuideLinkStore } from '../guide/guide-links.js';
+import type { Store } from '../store/index.js';
+import {
+  type CompiledStation,
+  type CompileWarning,
+  compileContext,
+  compileStation,
+  contentKey,
+  documentBytes,
+  storedContentKey,
+} from './compile.js';
+import type { EntriesRepo } from './entries-repo.js';
+
+/** A document written by an operation. */
+export interface IssuedVersion {
+  stationId: string;
+  version: ScheduleVersion;
+}
+
+/** What compiling (and possibly issuing) a set of stations produced. */
+export interface IssueOutcome {
+  issued: IssuedVersion[];
+  /** Stations whose document did not change. */
+  unchanged: string[];
+  warnings: CompileWarning[];
+  compiled: CompiledStation[];
+}
+
+export interface DocumentsDeps {
+  store: Store;
+  entries: EntriesRepo;
+  timeZone: string;
+}
+
+/** Compiles `stationIds` as the database is now (inside a transaction when the caller needs consistency). */
+export function compileStations(
+  deps: DocumentsDeps,
+  stationIds: Iterable<string>,
+  now: Date,
+): CompiledStation[] {
+  const ctx = compileContext(deps.store, {
+    timeZone: deps.timeZone,
+    now,
+    guideLinks: createGuideLinkStore(deps.store.db),
+    entriesOf: (id) => deps.entries.forStation(id),
+  });
+  const out: CompiledStation[] = [];
+  for (const id of [...new Set(stationIds)].sort()) {
+    const s = deps.store.stations.get(id);
+    if (!s || s.revokedAt) continue; // a revoked station gets no documents (its broker access is gone too)
+    out.push(compileStation(ctx, id));
+  }
+  return out;
+}
+
+/**
+ * Compiles and issues the stations' documents; call inside the transaction of the change that caused it.
+ * `force` issues even when the content is unchanged (an explicit "republish with a new version").
+ */
+export function issueDocuments(
+  deps: DocumentsDeps,
+  stationIds: Iterable<string>,
+  now: Date,
+  opts: { force?: boolean } = {},
+): IssueOutcome {
+  const store = deps.store;
+  const compiled = compileStations(deps, stationIds, now);
+  const epoch = store.meta.scheduleEpoch();
+  const issued: IssuedVersion[] = [];
+  const unchanged: string[] = [];
+  for (const c of compiled) {
+    const latest = store.schedules.latest(c.stationId);
+    if (
+      !opts.force &&
+      latest !== undefined &&
+      latest.version.epoch === epoch &&
+      storedContentKey(latest.doc) === contentKey(c.content)
+    ) {
+      unchanged.push(c.stationId);
+      continue;
+    }
+    const doc = store.schedules.issue(c.stationId, (version) =>
+      documentBytes(c.stationId, c.content, version, now),
+    );
+    issued.push({ stationId: c.stationId, version: doc.version });
+  }
+  return { issued, unchanged, warnings: compiled.flatMap((c) => c.warnings), compiled };
+}

@@ -1,0 +1,82 @@
+/**
+ * The benchmark runner's contract (STYLE.md: benchmarks are scripts, not tests; each prints the measured
+ * figure beside a baseline measured in the same run, and the ratio). A bench module exports one `Bench`;
+ * `registry.ts` lists them and `run.ts` prints the table.
+ */
+
+/** A budget from DESIGN.md §8: an absolute ceiling, a ceiling relative to the baseline, or both. */
+export interface Budget {
+  /** Largest acceptable measured value, in the bench's unit. */
+  max?: number;
+  /** Largest acceptable value / baseline. */
+  maxRatio?: number;
+}
+
+/** What one bench measured. */
+export interface BenchResult {
+  /** The figure under budget (median over runs). */
+  value: number;
+  /** The honest floor measured in the same run (same work without the system's logic, or a peer). */
+  baseline: number;
+  /** One line of context: workload size, spread, anything a reader needs to trust the figure. */
+  note: string;
+}
+
+export interface Bench {
+  /** Short name shown in the table and used to select benches on the command line. */
+  name: string;
+  /** Unit of `value` and `baseline`, e.g. `ms`. */
+  unit: string;
+  budget: Budget;
+  /** What the baseline is, in a few words. */
+  baselineLabel: string;
+  run(): Promise<BenchResult>;
+}
+
+/** Timing of one function over repeated runs. */
+export interface Samples {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+/**
+ * Runs `fn` `warmup` times unmeasured (JIT), then `runs` times, and returns milliseconds per run. `fn`
+ * returns a value derived from its work (a count, a checksum) so the work cannot be optimised away.
+ */
+export function measure(fn: () => unknown, runs = 15, warmup = 3): Samples {
+  const sink: unknown[] = [];
+  for (let i = 0; i < warmup; i++) sink.push(fn());
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    sink.push(fn());
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  if (sink.includes(undefined)) throw new Error('a bench function returned nothing');
+  times.sort((a, b) => a - b);
+  return {
+    median: times[Math.floor(times.length / 2)]!,
+    min: times[0]!,
+    max: times[times.length - 1]!,
+    runs,
+  };
+}
+
+/** Judges a result against its budget. */
+export function verdict(budget: Budget, r: BenchResult): { ok: boolean; text: string } {
+  const fails: string[] = [];
+  if (budget.max !== undefined && r.value > budget.max) fails.push(`> ${budget.max}`);
+  const ratio = r.value / r.baseline;
+  if (budget.maxRatio !== undefined && ratio > budget.maxRatio) fails.push(`ratio > ${budget.maxRatio}`);
+  return fails.length === 0 ? { ok: true, text: 'ok' } : { ok: false, text: `OVER (${fails.join(', ')})` };
+}
+
+/** The budget as text, e.g. `≤ 50 ms` or `≤ 2× baseline`. */
+export function budgetText(b: Budget, unit: string): string {
+  const parts: string[] = [];
+  if (b.max !== undefined) parts.push(`≤ ${b.max} ${unit}`);
+  if (b.maxRatio !== undefined) parts.push(`≤ ${b.maxRatio}× baseline`);
+  return parts.join(' and ') || 'none';
+}

@@ -1,0 +1,295 @@
+/**
+ * Scheduling through the real headend (issue 5 "Scheduling" tests): an entry targeted at a county
+ * republishes exactly that county's stations with n + 1; after backup → more edits → restore, stations
+ * accept the new epoch's documents; the planner golden vectors give the same plan through the headend's
+ * preview path (stored document bytes → plan); a preview shows conflicts with reasons before saving and
+ * saves nothing; bad input is a typed error naming the field.
+ */
+import path from 'node:path';
+import t from 'tap';
+import { SchedulingError } from '../../headend/scheduling/errors.js';
+import { backupDatabase, restoreDatabase } from '../../headend/store/backup.js';
+import { MIGRATIONS } from '../../headend/store/migrations/index.js';
+import { goldenView, loadPlannerVectors } from '../helpers/golden.js';
+import { startFleetHeadend } from '../helpers/headend-fleet.js';
+
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** A whole hour at least two hours ahead, so nothing is about to start while the test runs. */
+const slot = (hoursAhead: number, lengthH = 1) => {
+  const start = Math.ceil(Date.now() / HOUR) * HOUR + hoursAhead * HOUR;
+  return { type: 'once' as const, start: iso(start), end: iso(start + lengthH * HOUR) };
+};
+
+t.test('editing a county entry republishes exactly that county with n + 1', async (t) => {
+  const stations = [
+    { id: 'jn-01', county: 'jingning' },
+    { id: 'jn-02', county: 'jingning' },
+    { id: 'jn-03', county: 'jingning' },
+    { id: 'kt-01', county: 'kongtong' },
+    { id: 'kt-02', county: 'kongtong' },
+    { id: 'ht-01', county: 'huating' },
+  ];
+  const fleet = await startFleetHeadend(t, { stations });
+  const cp = fleet.running.controlPlane;
+  const sims = new Map(await Promise.all(stations.map(async (s) => [s.id, await fleet.sim(s.id)] as const)));
+  // Every station starts with its (empty) first document.
+  for (const sim of sims.values()) await sim.waitApplied({ epoch: 1, n: 1 });
+  const others = ['kt-01', 'kt-02', 'ht-01'];
+  const county = ['jn-01', 'jn-02', 'jn-03'];
+  const receivedBefore = new Map(others.map((id) => [id, sims.get(id)?.schedulesReceived ?? -1]));
+
+  const when = slot(2);
+  const created = cp.scheduling.create(
+    {
+      kind: 'conference',
+      title: '县乡镇视频会议',
+      service: 'cctv1',
+      when,
+      target: { type: 'county', county: 'jingning' },
+    },
+    'test:control-room',
+  );
+  t.same(
+    created.issued.map((i) => [i.stationId, i.version.n]),
+    county.map((id) => [id, 2]),
+    'the conference issues n = 2 to the county only',
+  );
+  for (const id of county) await sims.get(id)?.waitApplied({ epoch: 1, n: 2 });
+
+  const extended = { ...when, end: iso(Date.parse(when.end) + HOUR / 2) };
+  const edited = cp.scheduling.update(
+    created.entry.id,
+    { when: extended, expectedRev: 1 },
+    'test:control-room',
+  );
+  t.same(
+    edited.issued.map((i) => [i.stationId, i.version]),
+    county.map((id) => [id, { epoch: 1, n: 3 }]),
+    'the edit issues n + 1 to exactly the county',
+  );
+  for (const id of county) {
+    const applied = await sims.get(id)?.waitApplied({ epoch: 1, n: 3 });
+    const entry = applied?.doc.entries.find((e) => e.id === created.entry.id);
+    t.equal(entry?.rev, 2, `${id} applied revision 2 of the entry`);
+    t.same(entry?.when, extended, `${id} has the extended end`);
+  }
+  for (const id of others) {
+    t.same(fleet.running.store.schedules.latest(id)?.version, { epoch: 1, n: 1 }, `${id} keeps version 1.1`);
+    t.equal(sims.get(id)?.applied?.version.n, 1, `${id} still applies 1.1`);
+    t.equal(sims.get(id)?.schedulesReceived, receivedBefore.get(id), `${id} received no schedule message`);
+  }
+  // The headend sees every county station in sync with what it issued.
+  await waitFor(() => county.every((id) => cp.tracker.status(id).inSync), 'county stations in sync');
+  t.ok(cp.tracker.status('jn-02').applied, 'applied version known from the station state');
+});
+
+t.test('after backup → more edits → restore, stations accept the new epoch', async (t) => {
+  const fleet = await startFleetHeadend(t, {
+    stations: [
+      { id: 'st-a', county: 'lingtai' },
+      { id: 'st-b', county: 'lingtai' },
+    ],
+  });
+  const a = await fleet.sim('st-a');
+  const b = await fleet.sim('st-b');
+  let cp = fleet.running.controlPlane;
+  const created = cp.scheduling.create(
+    {
+      kind: 'recording',
+      title: '农业技术讲座',
+      service: 'cctv7',
+      when: slot(3),
+      target: { type: 'station', stationId: 'st-a' },
+    },
+    'test:operator',
+  );
+  await a.waitApplied({ epoch: 1, n: 2 });
+  const backup = path.join(fleet.dataDir, 'backups', 'before-edits.db');
+  await backupDatabase(fleet.running.store.db, backup);
+
+  cp.scheduling.update(created.entry.id, { title: '农业技术讲座（重播）' }, 'test:operator');
+  cp.scheduling.update(created.entry.id, { priority: 5 }, 'test:operator');
+  await a.waitApplied({ epoch: 1, n: 4 });
+
+  await fleet.stop();
+  const restored = await restoreDatabase({
+    dbFile: path.join(fleet.dataDir, 'headend.db'),
+    backupFile: backup,
+    migrations: MIGRATIONS,
+    actor: 'test:admin',
+  });
+  t.equal(restored.scheduleEpoch, 2, 'the restore starts epoch 2');
+  const running = await fleet.restart();
+  cp = running.controlPlane;
+
+  // n starts again at 1, below the 1.4 the station applied: only the new epoch makes it newer.
+  const applied = await a.waitApplied({ epoch: 2, n: 1 });
+  t.same(applied.version, { epoch: 2, n: 1 });
+  const entry = applied.doc.entries.find((e) => e.id === created.entry.id);
+  t.equal(entry?.title, '农业技术讲座', 'the restored (backed-up) revision is what the station now runs');
+  t.equal(entry?.rev, 1);
+  t.same(
+    (await b.waitApplied({ epoch: 2, n: 1 })).version,
+    { epoch: 2, n: 1 },
+    'every station gets the new epoch',
+  );
+  await waitFor(
+    () => cp.tracker.status('st-a').inSync && cp.tracker.status('st-b').inSync,
+    'in sync after restore',
+  );
+  t.notOk(
+    cp.alarms.active('schedule_unknown_version', 'st-a'),
+    'the new documents are known to the restored headend',
+  );
+
+  // Editing after the restore continues within the new epoch.
+  cp.scheduling.update(created.entry.id, { priority: 9 }, 'test:operator');
+  t.same((await a.waitApplied({ epoch: 2, n: 2 })).version, { epoch: 2, n: 2 });
+});
+
+t.test('planner golden vectors plan identically through the preview path', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'gold-01', county: 'chongxin' }] });
+  const { store, controlPlane: cp } = fleet.running;
+  for (const { name, vector } of loadPlannerVectors()) {
+    // The bytes go through SQLite exactly as a published document does.
+    store.schedules.issue('gold-01', () => JSON.stringify(vector.document));
+    const plan = cp.preview.stationPlan('gold-01', vector.window);
+    t.same(plan && goldenView(plan), vector.expected, name);
+  }
+});
+
+t.test('a preview shows conflicts with reasons before saving, and saves nothing', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'pv-01', county: 'zhuanglang' }] });
+  const { store, controlPlane: cp } = fleet.running;
+  const when = slot(4, 2);
+  const rec = cp.scheduling.create(
+    {
+      kind: 'recording',
+      title: '新闻联播',
+      service: 'cctv1',
+      padBeforeMs: 0,
+      padAfterMs: 0,
+      when,
+      target: { type: 'station', stationId: 'pv-01' },
+    },
+    'test:operator',
+  );
+  const versionBefore = store.schedules.latest('pv-01')?.version;
+  const entriesBefore = cp.scheduling.list().length;
+  const confWhen = {
+    type: 'once' as const,
+    start: iso(Date.parse(when.start) + HOUR),
+    end: iso(Date.parse(when.end) + HOUR),
+  };
+  const conference = {
+    id: 'conf-city-1',
+    kind: 'conference',
+    title: '全市视频会议',
+    service: 'gansu',
+    preRollMs: 0,
+    when: confWhen,
+    target: { type: 'all' },
+  };
+  const preview = cp.preview.previewChange({ op: 'create', input: conference }, 'test:control-room');
+  const st = preview.stations.find((s) => s.stationId === 'pv-01');
+  const change = st?.changes.find((c) => c.entryId === rec.entry.id);
+  t.equal(change?.before?.outcome, 'planned', 'the recording was planned');
+  t.equal(change?.after?.outcome, 'truncated', 'the conference would truncate it');
+  t.match(change?.after?.text ?? '', /truncated \(by "全市视频会议" at /, 'the reason names the conference');
+  t.ok(
+    st?.conflicts.some((c) => c.entryId === rec.entry.id),
+    'listed as a conflict',
+  );
+  t.same(store.schedules.latest('pv-01')?.version, versionBefore, 'no document issued by the preview');
+  t.equal(cp.scheduling.list().length, entriesBefore, 'no entry saved by the preview');
+
+  cp.scheduling.create(conference, 'test:control-room');
+  const plan = cp.preview.stationPlan('pv-01', preview.window);
+  const after = plan?.occurrences.find((o) => o.entryId === rec.entry.id);
+  t.equal(after?.outcome, 'truncated', 'after saving, the station plan says what the preview said');
+  t.same(after?.reason, change?.after?.reason);
+});
+
+t.test('bad input is a typed error naming the field', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'bad-01', county: 'jingchuan' }] });
+  const cp = fleet.running.controlPlane;
+  const target = { type: 'station', stationId: 'bad-01' };
+  const expectError = (fn: () => unknown, code: string, pathRe: RegExp, what: string) => {
+    try {
+      fn();
+      t.fail(`${what}: accepted`);
+    } catch (err) {
+      t.ok(err instanceof SchedulingError, `${what}: a SchedulingError`);
+      t.equal((err as SchedulingError).code, code, `${what}: ${code}`);
+      t.match((err as SchedulingError).message, pathRe, `${what}: names the field`);
+    }
+  };
+  const s = slot(2);
+  expectError(
+    () => cp.scheduling.create({ kind: 'recording', title: 'x', service: 'nosuch', when: s, target }, 'u'),
+    'INVALID_INPUT',
+    /service/,
+    'unknown service',
+  );
+  expectError(
+    () =>
+      cp.scheduling.create(
+        { kind: 'recording', title: 'x', service: 'cctv1', when: { ...s, end: s.start }, target },
+        'u',
+      ),
+    'INVALID_INPUT',
+    /when\.end/,
+    'end before start',
+  );
+  expectError(
+    () =>
+      cp.scheduling.create(
+        {
+          kind: 'conference',
+          title: 'x',
+          service: 'cctv1',
+          when: s,
+          target: { type: 'county', county: 'atlantis' },
+        },
+        'u',
+      ),
+    'NOT_FOUND',
+    /atlantis/,
+    'unknown county',
+  );
+  expectError(
+    () => cp.scheduling.create('not an object', 'u'),
+    'INVALID_INPUT',
+    /entry|kind/,
+    'not an object',
+  );
+  const ok = cp.scheduling.create({ kind: 'recording', title: 'x', service: 'cctv1', when: s, target }, 'u');
+  cp.scheduling.update(ok.entry.id, { title: 'y' }, 'u');
+  expectError(
+    () => cp.scheduling.update(ok.entry.id, { title: 'z', expectedRev: 1 }, 'u'),
+    'CONFLICT',
+    /revision 2/,
+    'stale revision',
+  );
+  cp.scheduling.remove(ok.entry.id, 'u');
+  expectError(
+    () => cp.scheduling.update(ok.entry.id, { title: 'z' }, 'u'),
+    'CONFLICT',
+    /deleted/,
+    'edit after delete',
+  );
+  t.same(
+    fleet.running.store.audit.list({ target: `entry:${ok.entry.id}` }).map((a) => a.action),
+    ['entry.delete', 'entry.update', 'entry.create'],
+    'every action audited',
+  );
+});
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
