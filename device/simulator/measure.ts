@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultTiming } from '../../protocol/timing.js';
 import { silentLogger } from '../log.js';
@@ -31,8 +30,7 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs);
 const CPU_SECONDS = Number(values['cpu-seconds']);
 const RECEIVERS = Number(values.receivers);
-const lineupPath =
-  values.lineup ?? fileURLToPath(new URL('../../tests/fixtures/lineup/sample-lineup.json', import.meta.url));
+const lineupPath = values.lineup ?? 'tests/fixtures/lineup/sample-lineup.json';
 const logger = silentLogger();
 
 async function sink(): Promise<{ port: number; first: Promise<number>; close: () => void }> {

@@ -34,7 +34,11 @@ t.test('wrong address: the receiver stays silent, the driver times out', async (
   const rig = await startSimRig(t, { via: 'tcp', simAddress: 2, driverAddress: 5 });
   const err = await rejectsWith(rig.driver.identify(), 'TIMEOUT');
   t.match(err.message, /SYS;SRS/);
-  t.equal(rig.driver.linkStats.unsolicitedFrames, 0, 'nothing at all came back (not a reply from address 002)');
+  t.equal(
+    rig.driver.linkStats.unsolicitedFrames,
+    0,
+    'nothing at all came back (not a reply from address 002)',
+  );
 });
 
 t.test('garbage on the line: the parser resyncs and every request still succeeds (pty)', async (t) => {

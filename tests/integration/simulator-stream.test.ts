@@ -111,3 +111,19 @@ t.test('switching service moves the output to that programme', async (t) => {
   const programs = await probeUdp(rig.outputPort ?? 0);
   t.equal(programs[0]?.programNumber, 102, 'CCTV-2 (same carrier) now');
 });
+
+t.test('a test source that dies while in use is restarted and the stream resumes', async (t) => {
+  const rig = await startSimRig(t, { via: 'tcp', stream: true });
+  const sink = await openUdpSink(rig.outputPort ?? 0);
+  t.teardown(() => sink.close());
+  await tuneAndSelect(rig, 'cctv1');
+  await sink.waitFor(20, 8000);
+  const before = rig.hub?.list()[0];
+  process.kill(before?.pid ?? -1, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  const gap = sink.datagrams;
+  t.ok(await eventually(() => sink.datagrams > gap + 20, 10_000), 'datagrams flow again');
+  const after = rig.hub?.list()[0];
+  t.equal(after?.restarts, 1, 'restarted once');
+  t.not(after?.pid, before?.pid, 'by a new ffmpeg');
+});
