@@ -23,12 +23,9 @@ interface ProgrammeRow {
   titles_json: string | null;
 }
 
-
 /** The programme columns, in the order the import writes them. */
 export const PROGRAMME_COLUMNS =
   'service, programme_id, start_ms, stop_ms, event_id, title, sub_title, episode, description, category, lang, titles_json';
-const READ_COLUMNS = PROGRAMME_COLUMNS;
-
 
 /** Converts a stored row to the programme type. */
 export function programmeFromRow(r: ProgrammeRow): GuideProgramme {
@@ -64,16 +61,16 @@ export interface GuideReader {
 
 export function createGuideReader(db: Database): GuideReader {
   const byStart = db.prepare(
-    `SELECT ${READ_COLUMNS} FROM guide_programmes WHERE service = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms`,
+    `SELECT ${PROGRAMME_COLUMNS} FROM guide_programmes WHERE service = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms`,
   );
   const overlapAll = db.prepare(
-    `SELECT ${READ_COLUMNS} FROM guide_programmes WHERE start_ms < ? AND stop_ms > ? ORDER BY start_ms, service`,
+    `SELECT ${PROGRAMME_COLUMNS} FROM guide_programmes WHERE start_ms < ? AND stop_ms > ? ORDER BY start_ms, service`,
   );
   const overlapOne = db.prepare(
-    `SELECT ${READ_COLUMNS} FROM guide_programmes WHERE service = ? AND start_ms < ? AND stop_ms > ? ORDER BY start_ms`,
+    `SELECT ${PROGRAMME_COLUMNS} FROM guide_programmes WHERE service = ? AND start_ms < ? AND stop_ms > ? ORDER BY start_ms`,
   );
   const one = db.prepare(
-    `SELECT ${READ_COLUMNS} FROM guide_programmes WHERE service = ? AND programme_id = ?`,
+    `SELECT ${PROGRAMME_COLUMNS} FROM guide_programmes WHERE service = ? AND programme_id = ?`,
   );
   const services = db.prepare(
     'SELECT DISTINCT service FROM guide_programmes WHERE start_ms >= ? AND start_ms < ? ORDER BY service',

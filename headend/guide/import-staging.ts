@@ -334,4 +334,3 @@ export class ImportStatements {
     this.finishRun.run(at, status, error, reportJson, id);
   }
 }
-

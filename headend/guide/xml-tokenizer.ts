@@ -11,6 +11,7 @@
  * kept literally and reported as a warning, because real feeds write `&nbsp;` or a bare `&` and the rest
  * of the file is still good.
  */
+import { decodeEntities } from './xml-entities.js';
 
 /** Why the document is not well-formed; each error also carries the line and column it was found at. */
 export type XmlErrorCode =
@@ -63,17 +64,6 @@ export interface XmlTokenizerOptions {
    */
   maxTokenChars?: number;
 }
-
-const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  lt: '<',
-  gt: '>',
-  amp: '&',
-  quot: '"',
-  apos: "'",
-};
-
-/** What may stand between `&` and `;`: a name or a `#` character reference (else it is a bare `&`). */
-const REF_PATTERN = /^(#x?[0-9A-Za-z]+|[A-Za-z_:][\w.:-]*)$/;
 
 /** One complete attribute with leading whitespace: name, then a double- or single-quoted value. */
 const ATTR_RE = /[ \t\r\n]+([^\s=<>/"']+)[ \t\r\n]*=[ \t\r\n]*(?:"([^"]*)"|'([^']*)')/y;
@@ -363,41 +353,11 @@ export class XmlTokenizer {
 
   /** Replaces entity and character references; unknown ones are kept as written and counted. */
   private decode(raw: string, at: number): string {
-    let out = '';
-    let last = 0;
-    let amp = raw.indexOf('&');
-    while (amp !== -1) {
-      const semi = raw.indexOf(';', amp + 1);
-      let ref = semi === -1 || semi - amp > 12 ? null : raw.slice(amp + 1, semi);
-      if (ref !== null && !REF_PATTERN.test(ref)) ref = null;
-      let value: string | undefined;
-      if (ref !== null) {
-        if (ref.charCodeAt(0) === 35) value = this.charRef(ref, at);
-        else value = NAMED_ENTITIES[ref];
-      }
-      if (value === undefined) {
-        if (ref === null) this.warn('BARE_AMPERSAND', raw.slice(amp, amp + 12), at);
-        else this.warn('UNKNOWN_ENTITY', `&${ref};`, at);
-        amp = raw.indexOf('&', amp + 1);
-        continue;
-      }
-      out += raw.slice(last, amp) + value;
-      last = (semi as number) + 1;
-      amp = raw.indexOf('&', last);
-    }
-    return out + raw.slice(last);
-  }
-
-  private charRef(ref: string, at: number): string {
-    const hex = ref.charCodeAt(1) === 120; // x
-    const digits = ref.slice(hex ? 2 : 1);
-    const ok = hex ? /^[0-9a-fA-F]{1,6}$/.test(digits) : /^[0-9]{1,7}$/.test(digits);
-    const cp = ok ? Number.parseInt(digits, hex ? 16 : 10) : Number.NaN;
-    // XML 1.0 §2.2 Char: no NUL, no surrogates, nothing beyond U+10FFFF.
-    if (!ok || cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      this.fail('MALFORMED', `invalid character reference &${ref};`, at);
-    }
-    return String.fromCodePoint(cp);
+    return decodeEntities(
+      raw,
+      (code, example) => this.warn(code, example, at),
+      (message) => this.fail('MALFORMED', message, at),
+    );
   }
 
   private warn(code: XmlWarning['code'], example: string, at: number): void {

@@ -146,6 +146,39 @@ t.test('an import in progress can be cancelled and changes nothing', async (t) =
   t.notOk(importer.busy);
 });
 
+t.test(
+  'a worker that runs out of its heap cap fails alone; the headend and the guide carry on',
+  async (t) => {
+    const dir = await tempDir(t);
+    const xml = join(dir, 'g.xml');
+    await writeXmltvFile(xml, { services: 2, days: 1 });
+    const dbPath = join(dir, 'headend.db');
+    const store = openStore(dbPath);
+    t.teardown(() => store.close());
+    const tiny = createGuideImporter({
+      dbPath,
+      timeZone: 'Asia/Shanghai',
+      lineup: () => generatedLineup(2),
+      logger: silentLogger(),
+      maxWorkerHeapMb: 2,
+    });
+    t.teardown(() => tiny.close());
+    const err = await tiny.import({ kind: 'file', path: xml }).then(
+      () => null,
+      (e: unknown) => e as GuideImportError,
+    );
+    t.match(err, { code: 'WORKER' });
+    const ok = createGuideImporter({
+      dbPath,
+      timeZone: 'Asia/Shanghai',
+      lineup: () => generatedLineup(2),
+      logger: silentLogger(),
+    });
+    t.teardown(() => ok.close());
+    t.ok((await ok.import({ kind: 'file', path: xml })).totals.imported > 0, 'the next import works');
+  },
+);
+
 t.test('worker memory stays flat when the file triples', async (t) => {
   const dir = await tempDir(t);
   const child = `
