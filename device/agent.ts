@@ -7,11 +7,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { Ack } from '../protocol/messages/ack.js';
-import { decodePayload } from '../protocol/messages/decode.js';
-import { HeadendState } from '../protocol/messages/headend-state.js';
-import { Lineup } from '../protocol/messages/lineup.js';
-import { ScheduleDocument } from '../protocol/messages/schedule.js';
 import type { StationBirth } from '../protocol/messages/state.js';
 import type { TimingProfile } from '../protocol/timing.js';
 import { type AgentConfig, controlSocketPath, databasePath, readBrokerTls, resolveTiming } from './config.js';
@@ -24,13 +19,14 @@ import { executorStorePort } from './executor/store-port.js';
 import { controlHandlers } from './link/agent-control.js';
 import { StationAlarms } from './link/alarms.js';
 import { type Clock, ClockSync } from './link/clock.js';
+import { routeInbound } from './link/inbound.js';
 import { type MqttConnect, MqttLink } from './link/mqtt-link.js';
-import { OutboxSender } from './link/outbox-sender.js';
-import { RpcDispatcher } from './link/rpc.js';
-import { rpcHandlers, signalOf } from './link/rpc-handlers.js';
-import { decideSchedule } from './link/schedule-intake.js';
-import { buildBirth } from './link/state-report.js';
-import { TelemetryLoop, hostCpuMeter } from './link/telemetry.js';
+import { OutboxSender, storeOutboxPort } from './link/outbox-sender.js';
+import { RpcDispatcher, storeRidJournal } from './link/rpc.js';
+import { receiverEndpoint, rpcHandlers, signalOf } from './link/rpc-handlers.js';
+import { storedSchedule, takeSchedule } from './link/schedule-intake.js';
+import { buildBirth, receiverSummaries } from './link/state-report.js';
+import { hostCpuMeter, sampleTelemetry, TelemetryLoop } from './link/telemetry.js';
 import { moduleLogger } from './log.js';
 import type { ReceiverDriver } from './receiver/driver.js';
 import { Rx8200Driver } from './receiver/drivers/rx8200.js';
@@ -39,7 +35,7 @@ import { TcpTransport } from './receiver/transports/tcp.js';
 import type { Transport } from './receiver/transports/transport.js';
 import { DiskGuard } from './recorder/disk.js';
 import type { SpawnFn } from './recorder/spawn.js';
-import { type StationStore, openStationStore } from './store/db.js';
+import { openStationStore, type StationStore } from './store/db.js';
 import type { EventBody } from './store/outbox.js';
 
 /** Reported in the state (`agentVersion`). */
@@ -86,7 +82,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const timing = resolveTiming(config);
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(config.recordingsDir, { recursive: true });
-  const store = deps.db ?? openStationStore(databasePath(config), { clock, logger: moduleLogger(log, 'device/store') });
+  const store =
+    deps.db ?? openStationStore(databasePath(config), { clock, logger: moduleLogger(log, 'device/store') });
   const bootN = store.counters.nextBoot();
   const clockSync = new ClockSync(clock, timing.clockMaxOffsetMs);
   const now = () => clockSync.headendNow();
@@ -103,11 +100,16 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   };
   const alarms = new StationAlarms(emit, now);
 
-  const transport = deps.transport ?? createTransport(config, clock, moduleLogger(log, 'device/receiver/transport'), timing);
+  const transport =
+    deps.transport ?? createTransport(config, clock, moduleLogger(log, 'device/receiver/transport'), timing);
   transport.start();
   const driver: ReceiverDriver = new Rx8200Driver(
     { address: config.receiver.address, timing },
-    { transport, timers: clock, logger: moduleLogger(log, 'device/receiver', { receiverId: config.receiver.id }) },
+    {
+      transport,
+      timers: clock,
+      logger: moduleLogger(log, 'device/receiver', { receiverId: config.receiver.id }),
+    },
   );
   let publishState: () => void = () => undefined;
   const rc = new ReceiverControl({
@@ -143,7 +145,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     ...(deps.ffmpegPath ? { ffmpegPath: deps.ffmpegPath } : {}),
     ...(deps.ffprobePath ? { ffprobePath: deps.ffprobePath } : {}),
   });
-  const storePort = executorStorePort(store, { recordingsDir: config.recordingsDir, notify: () => sender?.notify(), now });
+  const storePort = executorStorePort(store, {
+    recordingsDir: config.recordingsDir,
+    notify: () => sender?.notify(),
+    now,
+  });
   const hold = new MaintenanceHold(
     clock,
     { defaultMs: timing.maintenanceHoldMs, maxMs: timing.maintenanceHoldMaxMs },
@@ -182,17 +188,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     log: moduleLogger(log, 'device/executor'),
   });
   const docLog = moduleLogger(log, 'device/link/schedule');
-  const loadStored = () => {
-    const applied = store.schedule.applied();
-    if (!applied) return executor.load(null, 0);
-    const d = decodePayload(ScheduleDocument, applied.bytes);
-    if (!d.ok) {
-      docLog.error({ err: d.error.message }, 'stored schedule no longer validates; executing nothing');
-      return executor.load(null, 0);
-    }
-    executor.load(d.value, Date.parse(applied.appliedAt));
-  };
-  loadStored();
+  const stored = storedSchedule(store, docLog);
+  executor.load(stored?.doc ?? null, stored?.appliedAtMs ?? 0);
   clockSync.onJump((jump) => {
     log.warn({ stepMs: jump.stepMs }, 'clock jump: re-planning');
     const offset = clockSync.estimate();
@@ -207,86 +204,27 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     publishState();
   });
 
-  const state = (): StationBirth => {
-    const applied = store.schedule.applied();
-    const rejection = store.schedule.rejection();
-    return buildBirth({
+  const state = (): StationBirth =>
+    buildBirth({
       boot: link.currentBoot ?? { n: bootN, conn: store.counters.current().conn },
       storeId: store.storeId,
       agentVersion: AGENT_VERSION,
       nowMs: now(),
-      applied: applied && { version: applied.version, hash: applied.hash, appliedAt: applied.appliedAt },
-      rejection,
-      receivers: [...receivers.values()].map((r) => {
-        const s = signalOf(r);
-        return {
-          id: s.id,
-          link: s.link,
-          locked: s.locked,
-          service: s.service,
-          marginDb: s.marginDb,
-          lnb: s.lnb,
-          family: r.driver.capabilities.family,
-          sharing: r.driver.capabilities.output,
-        };
-      }),
+      applied: store.schedule.applied(),
+      rejection: store.schedule.rejection(),
+      receivers: receiverSummaries(receivers.values()),
       clock: clockSync.estimate(),
       clockBehindJournal: clockBehind(),
       maintenance: hold.info(),
     });
-  };
 
   const onSchedule = (payload: Buffer) => {
-    const applied = store.schedule.applied();
-    const decision = decideSchedule(payload, {
-      applied: applied && { version: applied.version, hash: applied.hash },
-      lastRejectedHash: store.schedule.rejection()?.hash ?? null,
-      receiverIds: [...receivers.keys()],
-    });
-    const at = new Date(now()).toISOString();
-    if (decision.action === 'ignore') {
-      const level = decision.why === 'same' && decision.hash !== applied?.hash ? 'warn' : 'debug';
-      docLog[level]({ why: decision.why, version: decision.version }, 'schedule ignored');
-      return;
+    const r = takeSchedule(payload, { store, receiverIds: [...receivers.keys()], now, log: docLog });
+    if (r.doc && r.appliedAtMs !== undefined) executor.load(r.doc, r.appliedAtMs);
+    if (r.changed) {
+      sender?.notify();
+      publishState();
     }
-    if (decision.action === 'reject') {
-      store.transaction((tx) => {
-        store.schedule.reject(tx, {
-          ...(decision.version ? { version: decision.version } : {}),
-          bytes: payload,
-          code: decision.code,
-          reason: decision.reason,
-          at,
-        });
-        store.outbox.appendEvent(tx, {
-          type: 'schedule.rejected',
-          at,
-          ...(decision.version ? { version: decision.version } : {}),
-          code: decision.code,
-          reason: decision.reason,
-        });
-      });
-      docLog.warn({ code: decision.code, reason: decision.reason }, 'schedule rejected; the previous stays in force');
-    } else {
-      const applyResult = store.transaction((tx) => {
-        const r = store.schedule.apply(tx, { bytes: payload, version: decision.version, appliedAt: at });
-        if (r.ok) {
-          store.outbox.appendEvent(tx, {
-            type: 'schedule.applied',
-            at,
-            version: decision.version,
-            hash: r.hash,
-            ...(r.previous ? { previous: r.previous } : {}),
-          });
-        }
-        return r;
-      });
-      if (!applyResult.ok) return;
-      docLog.info({ version: decision.version, hash: decision.hash }, 'schedule applied');
-      executor.load(decision.doc, Date.parse(at));
-    }
-    sender?.notify();
-    publishState();
   };
 
   const rpc = new RpcDispatcher({
@@ -296,36 +234,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       receivers,
       clockSync,
       now,
+      localNow: () => clock.now(),
+      log: moduleLogger(log, 'device/link/clock'),
       disk,
       recordingsRoot: config.recordingsDir,
-      receiverInfo: () =>
-        config.receiver.transport.type === 'serial'
-          ? { transport: 'serial', endpoint: config.receiver.transport.path, address: config.receiver.address }
-          : {
-              transport: 'tcp',
-              endpoint: `${config.receiver.transport.host}:${config.receiver.transport.port}`,
-              address: config.receiver.address,
-            },
+      receiverInfo: () => receiverEndpoint(config.receiver),
       tuningOf: (service) => executor.tuningFor(service),
     }),
-    rids: {
-      claim: (rid, method) => store.rpc.claim(rid, method, new Date(now()).toISOString()),
-      complete: (rid, method, response) => {
-        const at = new Date(now()).toISOString();
-        store.transaction((tx) => {
-          store.rpc.complete(rid, response, at);
-          store.outbox.appendEvent(tx, {
-            type: 'rpc.executed',
-            at,
-            rid,
-            method,
-            ok: response.ok,
-            ...(response.ok ? {} : { errorCode: response.error.code }),
-          });
-        });
-        sender?.notify();
-      },
-    },
+    rids: storeRidJournal(store, now, () => sender?.notify()),
     now: () => clock.now(),
     offsetMs: () => {
       const e = clockSync.estimate();
@@ -349,49 +265,26 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     ...(deps.mqttConnect ? { connect: deps.mqttConnect } : {}),
     nextConnection: () => ({ n: bootN, conn: store.counters.nextConn() }),
     birthState: () => state(),
-    onMessage: (kind, payload) => {
-      switch (kind) {
-        case 'schedule':
-          return onSchedule(payload);
-        case 'ack': {
-          const a = decodePayload(Ack, payload);
-          if (!a.ok) throw new Error(`ack: ${a.error.message}`);
-          return sender?.onAck(a.value);
-        }
-        case 'rpc-req':
-          void rpc.handle(payload);
-          return;
-        case 'lineup': {
-          const l = decodePayload(Lineup, payload);
-          if (!l.ok) throw new Error(`lineup: ${l.error.message}`);
-          return;
-        }
-        case 'headend-state': {
-          const h = decodePayload(HeadendState, payload);
-          if (!h.ok) throw new Error(`headend state: ${h.error.message}`);
-          linkLog.info({ online: h.value.online }, 'headend state');
-          return;
-        }
-        case 'guide':
-          // Guide days are for the on-site tools; planning never needs them (DESIGN.md §5).
-          return;
-      }
-    },
+    onMessage: (kind, payload) =>
+      routeInbound(kind, payload, {
+        schedule: onSchedule,
+        ack: (a) => sender?.onAck(a),
+        rpc: (p) => void rpc.handle(p),
+        lineup: (l) => linkLog.debug({ version: l.version }, 'line-up'),
+        headendState: (h) => linkLog.info({ online: h.online }, 'headend state'),
+      }),
   });
   const outbox = new OutboxSender({
-    port: {
-      storeId: store.storeId,
-      pending: (after, limit) => store.outbox.pending({ afterSeq: after, limit }),
-      ackUpTo: (seq) => store.outbox.ackUpTo(store.storeId, seq).deleted,
-      quarantine: (seq, reason) => store.outbox.quarantine(seq, reason, new Date(now()).toISOString()),
-      size: () => store.outbox.stats().rows,
-    },
+    port: storeOutboxPort(store, now),
     clock,
     logger: moduleLogger(log, 'device/link/outbox'),
     resendMs: timing.outboxResendMs,
     quarantineAfter: timing.outboxQuarantineAfter,
     onQuarantine: (seq, reason) =>
-      alarms.raise('outbox_quarantined', `event seq ${seq} quarantined: ${reason}`, { seq, storeId: store.storeId }),
+      alarms.raise('outbox_quarantined', `event seq ${seq} quarantined: ${reason}`, {
+        seq,
+        storeId: store.storeId,
+      }),
   });
   sender = outbox;
   let statePending = false;
@@ -403,7 +296,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       if (link.connected) void link.publishState(state()).catch(() => undefined);
     });
   };
-  const cpu = hostCpuMeter();
   const telemetry = new TelemetryLoop({
     clock,
     logger: moduleLogger(log, 'device/link/telemetry'),
@@ -413,28 +305,27 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     isConnected: () => link.connected,
     publish: (t) => link.publishTelemetry(t),
     emitSummary: (body) => emit(body),
-    sample: async () => telemetrySample(),
+    sample: () =>
+      sampleTelemetry({
+        now,
+        receivers: () => [...receivers.values()].map((r) => signalOf(r)),
+        recorders: () =>
+          executor.active().flatMap((r) =>
+            r.recording
+              ? [
+                  {
+                    entryId: r.entryId,
+                    nominalStart: r.nominalStart,
+                    receiverId: r.occ?.receiverId ?? rc.id,
+                    ...r.recording.figures(),
+                  },
+                ]
+              : [],
+          ),
+        disk: () => disk.usage(),
+        cpuPct: hostCpuMeter(),
+      }),
   });
-  const telemetrySample = async () => {
-    const u = await disk.usage();
-    const { totalmem, freemem } = await import('node:os');
-    return {
-      at: new Date(now()).toISOString(),
-      receivers: [...receivers.values()].map((r) => signalOf(r)),
-      recorders: executor
-        .active()
-        .filter((r) => r.recording && r.occ)
-        .slice(0, 16)
-        .map((r) => ({
-          entryId: r.entryId,
-          nominalStart: r.nominalStart,
-          receiverId: r.occ?.receiverId ?? rc.id,
-          ...(r.recording as NonNullable<typeof r.recording>).figures(),
-        })),
-      disk: { freeBytes: u.freeBytes, usedBytes: u.usedBytes, quotaBytes: u.quotaBytes > 0 ? u.quotaBytes : null },
-      host: { cpuPct: Math.round(cpu() * 10) / 10, memUsedBytes: totalmem() - freemem(), memTotalBytes: totalmem() },
-    };
-  };
   link.on('up', () => {
     outbox.connected(link.publishEvent);
     telemetry.flushOffline();
@@ -501,7 +392,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   };
 }
 
-function createTransport(config: AgentConfig, clock: Clock, logger: Logger, timing: TimingProfile): Transport {
+function createTransport(
+  config: AgentConfig,
+  clock: Clock,
+  logger: Logger,
+  timing: TimingProfile,
+): Transport {
   const tdeps = {
     timers: clock,
     logger,

@@ -51,7 +51,11 @@ export const ControlRequest = z.discriminatedUnion('cmd', [
     durationMs: z.number().int().positive().optional(),
     reason: z.string().max(200).optional(),
   }),
-  z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('release'), holder: Holder.optional() }),
+  z.strictObject({
+    id: z.union([z.string(), z.number()]).optional(),
+    cmd: z.literal('release'),
+    holder: Holder.optional(),
+  }),
   z.strictObject({
     id: z.union([z.string(), z.number()]).optional(),
     cmd: z.literal('receiver'),
@@ -200,7 +204,11 @@ export async function openControlSocket(opts: {
           if (mutating && !hold.active) {
             throw new ControlError('NOT_HELD', `take the maintenance hold before "${req.request.op}"`);
           }
-          return { ...idPart, ok: true, result: await handlers.receiver(req.receiverId, req.request, hold.active) };
+          return {
+            ...idPart,
+            ok: true,
+            result: await handlers.receiver(req.receiverId, req.request, hold.active),
+          };
         }
       }
     } catch (err) {
@@ -217,7 +225,9 @@ export async function openControlSocket(opts: {
     socket.on('data', (chunk: string) => {
       buf += chunk;
       if (buf.length > MAX_LINE_BYTES && !buf.includes('\n')) {
-        socket.end(`${JSON.stringify({ ok: false, error: { code: 'BAD_REQUEST', message: 'line too long' } })}\n`);
+        socket.end(
+          `${JSON.stringify({ ok: false, error: { code: 'BAD_REQUEST', message: 'line too long' } })}\n`,
+        );
         buf = '';
         return;
       }

@@ -15,7 +15,10 @@ const USAGE = 'usage: ruralsat-agent --config <file.json>   (or RURALSAT_AGENT_C
 async function main(): Promise<number> {
   let file: string | undefined;
   try {
-    const args = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+    const args = parseArgs({
+      options: { config: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+    });
     if (args.values.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;

@@ -31,6 +31,8 @@ import { StoreError } from './store/errors.js';
 import { openStore, type Store } from './store/index.js';
 import { MIGRATIONS } from './store/migrations/index.js';
 import type { NewStation, StationReceiver } from './store/stations.js';
+import { runUserCommand, USER_COMMAND_FLAGS, USER_USAGE } from './users/cli-commands.js';
+import { UsersError } from './users/errors.js';
 
 const COMMAND_FLAGS = {
   id: { type: 'string' },
@@ -52,6 +54,7 @@ const COMMAND_FLAGS = {
   json: { type: 'boolean' },
   'persistence-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...USER_COMMAND_FLAGS,
 } as const;
 
 const USAGE = `usage: ruralsat-headend <command> [--config file] [options]
@@ -66,6 +69,7 @@ const USAGE = `usage: ruralsat-headend <command> [--config file] [options]
   restore --from FILE                 replace the database with a backup (headend stopped); new schedule epoch
   mosquitto-files --out DIR [--persistence-dir DIR]
                                       write password_file, acl_file and mosquitto.conf for an external Mosquitto
+${USER_USAGE}
 config flags: --config --data-dir --http --mqtt --broker --broker-username --station-broker-url --topic-root
               --time-zone --log-level (env: RURALSAT_HEADEND_CONFIG, RURALSAT_DATA_DIR, RURALSAT_BROKER_PASSWORD, …)`;
 
@@ -266,8 +270,22 @@ async function run(cmd: string, v: Values, config: HeadendConfig, io: CliIo): Pr
       );
       return;
     }
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    default: {
+      const handled = await withStore((s) =>
+        runUserCommand(
+          cmd,
+          v,
+          () => s.db,
+          io,
+          actor,
+          (e) => s.audit.record(e),
+        ).catch((err: unknown) => {
+          if (err instanceof UsersError) throw err;
+          throw new UsageError((err as Error).message);
+        }),
+      );
+      if (!handled) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
   }
 }
 
@@ -303,8 +321,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof StoreError) {
-      io.stderr(`${cmd}: ${err.code}: ${err.message}\n`);
+    if (err instanceof StoreError || err instanceof UsersError) {
+      const issues =
+        err instanceof UsersError && err.issues.length > 0
+          ? ` (${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`
+          : '';
+      io.stderr(`${cmd}: ${err.code}: ${err.message}${issues}\n`);
       return 1;
     }
     io.stderr(`${cmd}: ${(err as Error).message}\n`);

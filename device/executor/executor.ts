@@ -8,12 +8,12 @@
  * offset, device/link/clock.ts), so a station whose clock is off still records at the right moment.
  */
 import { PLAN_HORIZON_DAYS } from '../../protocol/limits.js';
+import type { RpcResult } from '../../protocol/messages/rpc-methods.js';
 import type { ScheduleDocument } from '../../protocol/messages/schedule.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import { plan as runPlanner } from '../../protocol/planner/plan.js';
-import { type Plan, type PlannedOccurrence, occurrenceKey } from '../../protocol/planner/types.js';
+import { occurrenceKey, type Plan, type PlannedOccurrence } from '../../protocol/planner/types.js';
 import { TERMINAL_EXECUTION_STATES } from '../../protocol/registry.js';
-import type { RpcResult } from '../../protocol/messages/rpc-methods.js';
 import type { Clock } from '../link/clock.js';
 import { OccurrenceRun, type RunContext } from './occurrence-machine.js';
 import type { ReceiverControl } from './receiver-control.js';
@@ -118,7 +118,9 @@ export class Executor {
     const t = Date.parse(ident.nominalStart);
     const occ =
       this.byKey.get(key) ??
-      (Number.isFinite(t) ? this.planWindow(t - 60_000, t + 60_000).find((o) => occurrenceKey(o) === key) : undefined) ??
+      (Number.isFinite(t)
+        ? this.planWindow(t - 60_000, t + 60_000).find((o) => occurrenceKey(o) === key)
+        : undefined) ??
       null;
     const run = new OccurrenceRun(ident, occ, this.ctx, resumed);
     this.runs.set(run.key, run);
@@ -130,6 +132,11 @@ export class Executor {
     if (!this.doc) return [];
     return runPlanner(this.doc, { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() })
       .occurrences;
+  }
+
+  /** The rolling-horizon plan in force (what the executor will do), in plan order. */
+  plannedOccurrences(): readonly PlannedOccurrence[] {
+    return this.planned?.occurrences ?? [];
   }
 
   /** Runs in progress (telemetry, state, control socket). */
@@ -148,8 +155,13 @@ export class Executor {
   /** `plan.explain` (DESIGN.md §6): the station's own plan of a window and what it has done so far. */
   explain(fromMs: number, toMs: number, entryId?: string): RpcResult<'plan.explain'> {
     if (!this.doc) return { plan: null, execution: [] };
-    const p = runPlanner(this.doc, { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() });
-    const occurrences = p.occurrences.filter((o) => entryId === undefined || o.entryId === entryId).slice(0, 2000);
+    const p = runPlanner(this.doc, {
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+    });
+    const occurrences = p.occurrences
+      .filter((o) => entryId === undefined || o.entryId === entryId)
+      .slice(0, 2000);
     const execution: RpcResult<'plan.explain'>['execution'] = [];
     for (const o of occurrences) {
       const latest = this.opts.store.latest(o.entryId, o.nominalStart);
@@ -244,7 +256,9 @@ export class Executor {
     for (const [id, rc] of this.opts.receivers) {
       const key = rc.currentKey;
       if (!key) continue;
-      const used = [...this.runs.values()].some((r) => !r.terminal && r.occ?.receiverId === id && r.occ.sharingKey === key);
+      const used = [...this.runs.values()].some(
+        (r) => !r.terminal && r.occ?.receiverId === id && r.occ.sharingKey === key,
+      );
       if (!used) rc.releaseTarget(key);
     }
   }

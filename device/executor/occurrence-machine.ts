@@ -13,14 +13,15 @@
  * (one continuous recording); a higher class arriving mid-flight cuts the current part short and the
  * manifest reports `truncated (by …)`; a second part after the cut continues the same recording.
  */
+
+import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import type { PlannedOccurrence } from '../../protocol/planner/types.js';
 import { describeOutcome } from '../../protocol/planner/types.js';
 import type { ExecutionState } from '../../protocol/registry.js';
 import { TERMINAL_EXECUTION_STATES } from '../../protocol/registry.js';
-import type { ReceiverControl } from './receiver-control.js';
-import type { DiskPort, ExecutorStorePort, RecorderPort, RecordingRun, RunResult } from './ports.js';
 import { isReceiverError } from '../receiver/driver.js';
-import type { ServiceTuning } from '../../protocol/messages/tuning.js';
+import type { DiskPort, ExecutorStorePort, RecorderPort, RecordingRun, RunResult } from './ports.js';
+import type { ReceiverControl } from './receiver-control.js';
 
 /** Reason codes of `missed` (the event's reason starts with one, then `: ` and the detail). */
 export const MISSED_REASONS = [
@@ -53,7 +54,11 @@ export interface RunContext {
   clockTrusted(): boolean;
   /** Raises / clears an alarm through the outbox (disk_full …). */
   alarm(kind: 'disk_full' | 'filesystem_read_only', raised: boolean, message: string): void;
-  log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
+  log: {
+    info(o: object, m: string): void;
+    warn(o: object, m: string): void;
+    error(o: object, m: string): void;
+  };
   /** Ask for another step soon (retry after a failure). */
   wakeAt(ms: number): void;
 }
@@ -82,7 +87,11 @@ export class OccurrenceRun {
     ident: { entryId: string; nominalStart: string },
     occ: PlannedOccurrence | null,
     private readonly ctx: RunContext,
-    resumed?: { state: ExecutionState; recordingId: number | null; failure?: { code: MissedReason; detail: string } },
+    resumed?: {
+      state: ExecutionState;
+      recordingId: number | null;
+      failure?: { code: MissedReason; detail: string };
+    },
   ) {
     this.occ = occ;
     this.entryId = ident.entryId;
@@ -107,7 +116,12 @@ export class OccurrenceRun {
 
   /** Holds (or is about to hold) a receiver: telemetry runs at the active period. */
   get activeNow(): boolean {
-    return this.state === 'tuning' || this.state === 'ready' || this.state === 'recording' || this.state === 'showing';
+    return (
+      this.state === 'tuning' ||
+      this.state === 'ready' ||
+      this.state === 'recording' ||
+      this.state === 'showing'
+    );
   }
 
   /** One step towards what the plan says now. Never throws; concurrent calls are ignored. */
@@ -147,10 +161,14 @@ export class OccurrenceRun {
         parts.find((p) => p.start - lead <= now && now < p.end && p.end > a.partStart) ??
         null;
       if (want && want.end !== a.partEnd) {
-        this.ctx.log.info({ occurrence: this.key, end: new Date(want.end).toISOString() }, 'end moved in place');
+        this.ctx.log.info(
+          { occurrence: this.key, end: new Date(want.end).toISOString() },
+          'end moved in place',
+        );
         a.run.extend(want.end);
         a.partEnd = want.end;
-        if (this.recordingId !== null) this.ctx.store.setPlannedEnd(this.recordingId, new Date(last.end).toISOString());
+        if (this.recordingId !== null)
+          this.ctx.store.setPlannedEnd(this.recordingId, new Date(last.end).toISOString());
       } else if (!want) {
         // The plan cut this part away (a higher class took the receiver) or moved it.
         await a.run.stop(`cut: ${describeOutcome(o)}`);
@@ -185,7 +203,10 @@ export class OccurrenceRun {
     } catch (err) {
       const code = isReceiverError(err, 'NO_LOCK', 'MISMATCH') ? 'no_lock' : 'receiver_unresponsive';
       this.lastFailure = { code, detail: (err as Error).message };
-      this.ctx.log.warn({ occurrence: this.key, code, err: (err as Error).message }, 'tuning failed; retrying');
+      this.ctx.log.warn(
+        { occurrence: this.key, code, err: (err as Error).message },
+        'tuning failed; retrying',
+      );
       this.ctx.wakeAt(this.ctx.now() + Math.max(500, this.ctx.timing.receiverLockTimeoutMs / 2));
       return;
     }

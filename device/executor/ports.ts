@@ -81,14 +81,23 @@ export interface ExecutorStorePort {
   transaction<T>(fn: (tx: StoreTx) => T): T;
   journal(
     tx: StoreTx,
-    row: { entryId: string; nominalStart: string; state: ExecutionState; reason?: string; detail?: Record<string, unknown>; at: string },
+    row: {
+      entryId: string;
+      nominalStart: string;
+      state: ExecutionState;
+      reason?: string;
+      detail?: Record<string, unknown>;
+      at: string;
+    },
   ): void;
   event(tx: StoreTx, body: EventBody): void;
   /** Latest journalled state of an occurrence. */
   latest(
     entryId: string,
     nominalStart: string,
-  ): { state: ExecutionState; reason: string | null; at: string; detail: Record<string, unknown> | null } | undefined;
+  ):
+    | { state: ExecutionState; reason: string | null; at: string; detail: Record<string, unknown> | null }
+    | undefined;
   /** Opens (or resumes) the recording row of an occurrence. */
   openRecording(r: {
     entryId: string;

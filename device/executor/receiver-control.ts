@@ -14,11 +14,11 @@
  */
 import type { Logger } from 'pino';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
-import type { ReceiverDriver, ReceiverStatus } from '../receiver/driver.js';
-import { ReceiverError, isReceiverError } from '../receiver/driver.js';
-import { RecoveryRunner, classifyStatus, recoveryPolicy } from '../receiver/recovery.js';
-import type { Clock } from '../link/clock.js';
 import type { TimingProfile } from '../../protocol/timing.js';
+import type { Clock } from '../link/clock.js';
+import type { ReceiverDriver, ReceiverStatus } from '../receiver/driver.js';
+import { isReceiverError, ReceiverError } from '../receiver/driver.js';
+import { classifyStatus, RecoveryRunner, recoveryPolicy } from '../receiver/recovery.js';
 
 /** What one receiver should deliver. */
 export interface TuneTarget {
@@ -32,7 +32,10 @@ export interface ReceiverControlOptions {
   driver: ReceiverDriver;
   clock: Clock;
   logger: Logger;
-  timing: Pick<TimingProfile, 'receiverPollMs' | 'receiverLockTimeoutMs' | 'recoveryBackoffMs' | 'recoveryDailyCap'>;
+  timing: Pick<
+    TimingProfile,
+    'receiverPollMs' | 'receiverLockTimeoutMs' | 'recoveryBackoffMs' | 'recoveryDailyCap'
+  >;
   /** Lock lost / regained and link changes, for state and alarms. */
   onChange?: (rc: ReceiverControl) => void;
   /** The ladder escalated (`raised`) or the receiver is healthy again (`cleared`). */
@@ -141,6 +144,7 @@ export class ReceiverControl {
           throw new ReceiverError('NO_LOCK', `no lock on ${target.tuning.key}`, { status });
         }
         this.applied = target;
+        this.healthy('tuned and locked again');
         this.opts.logger.info({ receiverId: this.id, service: target.tuning.key }, 'tuned and locked');
         this.startPolling();
         this.opts.onChange?.(this);
@@ -234,11 +238,23 @@ export class ReceiverControl {
     }
     if (problem === null) {
       this.applied = d;
+      this.healthy('status healthy again');
     } else {
       this.applied = null;
       this.opts.onChange?.(this);
     }
     await this.ladder.observe({ problem });
+  }
+
+  /**
+   * The receiver answers, is tuned as desired and locked: an escalated alarm clears. (The ladder's own
+   * `clear` only fires when the same problem went away; a receiver that comes back with another symptom on
+   * the way, e.g. settings lost after its hang, is healthy all the same.)
+   */
+  private healthy(reason: string): void {
+    if (this.escalated === null) return;
+    this.escalated = null;
+    this.opts.onAlarm?.('cleared', reason, this);
   }
 
   private stopPolling(): void {

@@ -16,7 +16,12 @@ import type { Clock } from '../link/clock.js';
 import type { SpaceGuard } from '../recorder/disk.js';
 import { probeSegment } from '../recorder/probe.js';
 import { Recorder, type RecorderResult } from '../recorder/recorder.js';
-import { type RecordingSummary, type SegmentRecord, segmentIndexOf, summarise } from '../recorder/segments.js';
+import {
+  type RecordingSummary,
+  type SegmentRecord,
+  segmentIndexOf,
+  summarise,
+} from '../recorder/segments.js';
 import { catalogueSink, segmentRecordsFromCatalogue } from '../recorder/sink.js';
 import type { SpawnFn } from '../recorder/spawn.js';
 import type { StationStore } from '../store/db.js';
@@ -129,7 +134,11 @@ export class RecorderAdapter implements RecorderPort {
         await done;
       },
       done,
-      figures: () => ({ bitrateBps: Math.max(0, Math.round(rateBps)), bytes: recorder.status().bytes, ccErrors }),
+      figures: () => ({
+        bitrateBps: Math.max(0, Math.round(rateBps)),
+        bytes: recorder.status().bytes,
+        ccErrors,
+      }),
     };
   }
 
@@ -147,9 +156,14 @@ export class RecorderAdapter implements RecorderPort {
       summary = last;
       gapsMs = results.reduce((n, r) => n + r.gapsMs, 0);
       quality = Math.min(...results.map((r) => r.quality));
-      const worst = results.reduce((w, r) => (RANK[r.outcome] > RANK[w] ? r.outcome : w), 'completed' as RecordingOutcome);
-      outcome = worst === 'failed' && results.some((r) => r.outcome !== 'failed') ? 'completed_with_errors' : worst;
-      reason = [...new Set(results.map((r) => r.reason).filter((x): x is string => !!x))].join('; ') || undefined;
+      const worst = results.reduce(
+        (w, r) => (RANK[r.outcome] > RANK[w] ? r.outcome : w),
+        'completed' as RecordingOutcome,
+      );
+      outcome =
+        worst === 'failed' && results.some((r) => r.outcome !== 'failed') ? 'completed_with_errors' : worst;
+      reason =
+        [...new Set(results.map((r) => r.reason).filter((x): x is string => !!x))].join('; ') || undefined;
     } else {
       // Nothing recorded by this process (the window closed while the agent was down): from the catalogue.
       const rec = this.deps.store.recordings.get(recordingId);
@@ -254,7 +268,10 @@ export class RecorderAdapter implements RecorderPort {
       });
       // The file was written up to its last modification: it started its duration before that.
       const startMs = st.mtimeMs - probe.durationMs;
-      const row = repo.addSegment(recordingId, { file: path.join(rec.dir, name), start: new Date(startMs).toISOString() });
+      const row = repo.addSegment(recordingId, {
+        file: path.join(rec.dir, name),
+        start: new Date(startMs).toISOString(),
+      });
       repo.updateSegment(row.id, {
         bytes: st.size,
         durationMs: probe.durationMs,
@@ -262,7 +279,10 @@ export class RecorderAdapter implements RecorderPort {
         state: probe.ok ? 'verified' : 'damaged',
         probe,
       });
-      this.deps.logger.info({ file: name, bytes: st.size }, 'segment written by an orphaned recorder adopted');
+      this.deps.logger.info(
+        { file: name, bytes: st.size },
+        'segment written by an orphaned recorder adopted',
+      );
     }
   }
 }

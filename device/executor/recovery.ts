@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import { occurrenceKey } from '../../protocol/planner/types.js';
 import type { Clock, ClockSync } from '../link/clock.js';
-import { type OrphanReport, killOrphans } from '../recovery/orphans.js';
+import { killOrphans, type OrphanReport } from '../recovery/orphans.js';
 import type { StationStore } from '../store/db.js';
 import type { Executor } from './executor.js';
 import type { ExecutorStorePort } from './ports.js';
@@ -67,7 +67,9 @@ export async function waitForClock(
       lastLog = deps.clock.monotonic();
       deps.logger.warn(
         { behind, lastJournalAt: lastJournalAtMs && new Date(lastJournalAtMs).toISOString() },
-        behind ? 'clock reads earlier than the journal: waiting for the headend' : 'waiting for a clock exchange',
+        behind
+          ? 'clock reads earlier than the journal: waiting for the headend'
+          : 'waiting for a clock exchange',
       );
     }
     await new Promise<void>((resolve) => deps.clock.schedule(100, resolve));
@@ -87,7 +89,15 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
   const lastAt = store.journal.lastAt();
   const lastJournalAtMs = lastAt ? Date.parse(lastAt) : null;
   const gate = await waitForClock(deps, lastJournalAtMs);
-  logger.info({ clock: gate.clock, waitedMs: Math.round(gate.waitedMs), orphans: orphans.length }, 'recovery: clock ready');
+  logger.info(
+    {
+      clock: gate.clock,
+      waitedMs: Math.round(gate.waitedMs),
+      estimate: deps.clockSync.estimate(),
+      orphans: orphans.length,
+    },
+    'recovery: clock ready',
+  );
 
   const report: RecoveryReport = { orphans, ...gate, resumed: [], finalised: [], missed: [] };
   const now = deps.clockSync.headendNow();
@@ -98,7 +108,10 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
     const run = executor.adopt(j, {
       state: j.state,
       recordingId,
-      failure: { code: 'agent_down', detail: `the agent stopped at ${j.at} while the occurrence was ${j.state}` },
+      failure: {
+        code: 'agent_down',
+        detail: `the agent stopped at ${j.at} while the occurrence was ${j.state}`,
+      },
     });
     const last = run.occ?.parts[run.occ.parts.length - 1];
     const open = last !== undefined && Date.parse(last.end) > now;
@@ -122,7 +135,13 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
             ? `clock_untrusted: waited ${Math.round(gate.waitedMs / 1000)} s for a trusted clock`
             : `agent_down: the agent was not running (last sign of life ${new Date(since).toISOString()}, restarted ${downUntil})`;
         deps.port.transaction((tx) => {
-          deps.port.journal(tx, { entryId: o.entryId, nominalStart: o.nominalStart, state: 'missed', reason, at });
+          deps.port.journal(tx, {
+            entryId: o.entryId,
+            nominalStart: o.nominalStart,
+            state: 'missed',
+            reason,
+            at,
+          });
           deps.port.event(tx, {
             type: 'occurrence.state',
             at,

@@ -11,7 +11,10 @@ export function recordingDirName(entryId: string, nominalStart: string): string 
   return path.join(entryId, nominalStart.replace(/[-:]/g, '').replace(/\.\d+/, ''));
 }
 
-export function executorStorePort(store: StationStore, opts: { recordingsDir: string; notify: () => void; now: () => number }): ExecutorStorePort {
+export function executorStorePort(
+  store: StationStore,
+  opts: { recordingsDir: string; notify: () => void; now: () => number },
+): ExecutorStorePort {
   return {
     transaction: (fn) => store.transaction(fn),
     journal: (tx, row) => {

@@ -40,7 +40,8 @@ export function controlHandlers(deps: AgentControlDeps): ControlHandlers {
             return await rc.run((d) => d.identify());
           case 'tune': {
             const tuning = deps.tuningFor(op.service);
-            if (!tuning) throw new ControlError('BAD_REQUEST', `service ${op.service} is not in the applied schedule`);
+            if (!tuning)
+              throw new ControlError('BAD_REQUEST', `service ${op.service} is not in the applied schedule`);
             rc.invalidate();
             return await rc.ensure({ sharingKey: `service:${op.service}`, tuning });
           }

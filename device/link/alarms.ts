@@ -23,7 +23,10 @@ export class StationAlarms {
     const slot = `${kind}/${receiverId ?? ''}`;
     if (this.active.has(slot)) return;
     const at = this.now();
-    const alarmId = `${kind.replace(/_/g, '-')}-${at.toString(36)}-${(this.counter++).toString(36)}`.slice(0, 64);
+    const alarmId = `${kind.replace(/_/g, '-')}-${at.toString(36)}-${(this.counter++).toString(36)}`.slice(
+      0,
+      64,
+    );
     this.active.set(slot, alarmId);
     this.emit({
       type: 'alarm.raised',

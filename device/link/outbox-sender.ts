@@ -15,6 +15,7 @@
  *   and by an alarm) instead of cutting the link forever.
  */
 import type { Logger } from 'pino';
+import type { StationStore } from '../store/db.js';
 import type { Clock } from './clock.js';
 
 /** One outbox row as the sender needs it. */
@@ -237,4 +238,18 @@ export class OutboxSender {
     this.cancelStall?.();
     this.cancelStall = null;
   }
+}
+
+/** The outbox port on the station store (device/store/outbox.ts). */
+export function storeOutboxPort(
+  store: Pick<StationStore, 'storeId' | 'outbox'>,
+  now: () => number,
+): OutboxPort {
+  return {
+    storeId: store.storeId,
+    pending: (after, limit) => store.outbox.pending({ afterSeq: after, limit }),
+    ackUpTo: (seq) => store.outbox.ackUpTo(store.storeId, seq).deleted,
+    quarantine: (seq, reason) => store.outbox.quarantine(seq, reason, new Date(now()).toISOString()),
+    size: () => store.outbox.stats().rows,
+  };
 }

@@ -8,6 +8,7 @@ import type { RpcResult } from '../../protocol/messages/rpc-methods.js';
 import type { ReceiverSignal } from '../../protocol/messages/telemetry.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import type { LnbState } from '../../protocol/registry.js';
+import type { AgentConfig } from '../config.js';
 import type { Executor } from '../executor/executor.js';
 import type { ReceiverControl } from '../executor/receiver-control.js';
 import type { ReceiverStatus as DriverStatus } from '../receiver/driver.js';
@@ -24,8 +25,10 @@ function lnbOf(s: DriverStatus['lnb'] | undefined): LnbState {
   return s ?? 'unknown';
 }
 
-const round = (x: number | null, digits = 1) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
-const clamp = (x: number | null, lo: number, hi: number) => (x === null ? null : Math.min(hi, Math.max(lo, x)));
+const round = (x: number | null, digits = 1) =>
+  x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits;
+const clamp = (x: number | null, lo: number, hi: number) =>
+  x === null ? null : Math.min(hi, Math.max(lo, x));
 
 /** A receiver's signal as telemetry and the state report it (from a status reading). */
 export function signalOf(rc: ReceiverControl, s: DriverStatus | null = rc.lastStatus): ReceiverSignal {
@@ -47,10 +50,18 @@ export interface RpcHandlerDeps {
   executor: Executor;
   receivers: ReadonlyMap<string, ReceiverControl>;
   clockSync: ClockSync;
+  /** Headend time (corrected). */
   now: () => number;
+  /** The station's local clock, uncorrected. */
+  localNow: () => number;
+  log: { warn(o: object, m: string): void };
   disk: DiskGuard;
   recordingsRoot: string;
-  receiverInfo: (rc: ReceiverControl) => { transport: 'serial' | 'tcp'; endpoint: string; address: number | null };
+  receiverInfo: (rc: ReceiverControl) => {
+    transport: 'serial' | 'tcp';
+    endpoint: string;
+    address: number | null;
+  };
   tuningOf: (service: string) => ServiceTuning | undefined;
 }
 
@@ -65,7 +76,8 @@ async function receiverCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isReceiverError(err)) throw new RpcFailure('RECEIVER_ERROR', `${err.code}: ${err.message}`, { code: err.code });
+    if (isReceiverError(err))
+      throw new RpcFailure('RECEIVER_ERROR', `${err.code}: ${err.message}`, { code: err.code });
     throw err;
   }
 }
@@ -74,8 +86,12 @@ export function rpcHandlers(deps: RpcHandlerDeps): RpcHandlers {
   const one = (id: string) => pick(deps, id)[0] as ReceiverControl;
   return {
     'clock.exchange': (params, ctx) => {
-      if (params.estimate) deps.clockSync.addEstimate(params.estimate);
-      return { t1: params.t1, t2: Math.round(ctx.receivedAt), t3: Math.round(deps.now()) };
+      if (params.estimate) {
+        const r = deps.clockSync.addEstimate(params.estimate);
+        if (!r.ok) deps.log.warn({ estimate: params.estimate, reason: r.reason }, 'clock estimate refused');
+      }
+      // T2 and T3 are the station's own, uncorrected clock: the exchange measures exactly that clock.
+      return { t1: params.t1, t2: Math.round(ctx.receivedAt), t3: Math.round(deps.localNow()) };
     },
     'plan.explain': (p) => deps.executor.explain(Date.parse(p.from), Date.parse(p.to), p.entryId),
     'receiver.status': async (p) => {
@@ -130,7 +146,8 @@ export function rpcHandlers(deps: RpcHandlerDeps): RpcHandlers {
       const service = p.service ?? rc.service;
       if (!service) throw new RpcFailure('REFUSED', 'the receiver holds no tuning; name a service');
       const tuning = deps.tuningOf(service);
-      if (!tuning) throw new RpcFailure('NOT_FOUND', `service ${service} is not in the applied schedule's tuning`);
+      if (!tuning)
+        throw new RpcFailure('NOT_FOUND', `service ${service} is not in the applied schedule's tuning`);
       rc.invalidate();
       const s = await receiverCall(() => rc.ensure({ sharingKey: `service:${service}`, tuning }));
       return { receiverId: rc.id, service, verified: true, locked: s.locked, marginDb: round(s.marginDb) };
@@ -168,7 +185,10 @@ export function rpcHandlers(deps: RpcHandlerDeps): RpcHandlers {
         outcome: r.outcome ?? 'failed',
         protected: r.protected,
         clockTrusted: r.clockTrusted,
-        files: deps.store.recordings.segments(r.id).slice(0, 1000).map((s) => s.file.slice(0, 255)),
+        files: deps.store.recordings
+          .segments(r.id)
+          .slice(0, 1000)
+          .map((s) => s.file.slice(0, 255)),
       }));
       const lastRow = page[page.length - 1];
       return { recordings, nextCursor: rows.length > page.length && lastRow ? String(lastRow.id) : null };
@@ -183,7 +203,8 @@ export function rpcHandlers(deps: RpcHandlerDeps): RpcHandlers {
       const id = recordingIdOf(p.recordingId);
       const rec = deps.store.recordings.get(id);
       if (!rec) throw new RpcFailure('NOT_FOUND', `no recording ${p.recordingId}`);
-      if (rec.state === 'running') throw new RpcFailure('REFUSED', 'the recording is running; it cannot be deleted');
+      if (rec.state === 'running')
+        throw new RpcFailure('REFUSED', 'the recording is running; it cannot be deleted');
       const abs = insideRoot(deps.recordingsRoot, rec.dir);
       if (!abs) throw new RpcFailure('INTERNAL', `recording dir ${rec.dir} is outside the recordings root`);
       const freedBytes = await directoryBytes(abs);
@@ -197,4 +218,15 @@ export function rpcHandlers(deps: RpcHandlerDeps): RpcHandlers {
 function recordingIdOf(id: string): number {
   if (!/^\d{1,15}$/.test(id)) throw new RpcFailure('NOT_FOUND', `no recording ${id}`);
   return Number(id);
+}
+
+/** How the receiver is reached, for `receiver.info`. */
+export function receiverEndpoint(r: AgentConfig['receiver']): {
+  transport: 'serial' | 'tcp';
+  endpoint: string;
+  address: number | null;
+} {
+  return r.transport.type === 'serial'
+    ? { transport: 'serial', endpoint: r.transport.path, address: r.address }
+    : { transport: 'tcp', endpoint: `${r.transport.host}:${r.transport.port}`, address: r.address };
 }

@@ -25,6 +25,7 @@ import {
 } from '../../protocol/messages/rpc.js';
 import type { RpcParams, RpcResult } from '../../protocol/messages/rpc-methods.js';
 import { hasSideEffects, type RpcErrorCode, type RpcMethod } from '../../protocol/registry.js';
+import type { StationStore } from '../store/db.js';
 
 /** A typed failure a handler throws to answer `{ok:false, error}` with a specific code. */
 export class RpcFailure extends Error {
@@ -125,6 +126,7 @@ export class RpcDispatcher {
     }
     const req = env.value;
     this.stats.handled++;
+    this.opts.logger.debug({ rid: req.rid, method: req.method }, 'rpc request');
     const method = req.method as RpcMethod;
     const checked = checkRpcRequest(req);
     if (!checked.ok) return { rid: req.rid, ok: false, error: checked.error };
@@ -207,4 +209,30 @@ function sniffRid(payload: Uint8Array): string | null {
   } catch {
     return null;
   }
+}
+
+/** The rid journal on the station store: claim before running; the answer and its event in one commit. */
+export function storeRidJournal(
+  store: Pick<StationStore, 'rpc' | 'outbox' | 'transaction'>,
+  now: () => number,
+  committed: () => void,
+): RidJournalPort {
+  return {
+    claim: (rid, method) => store.rpc.claim(rid, method, new Date(now()).toISOString()),
+    complete: (rid, method, response) => {
+      const at = new Date(now()).toISOString();
+      store.transaction((tx) => {
+        store.rpc.complete(rid, response, at);
+        store.outbox.appendEvent(tx, {
+          type: 'rpc.executed',
+          at,
+          rid,
+          method,
+          ok: response.ok,
+          ...(response.ok ? {} : { errorCode: response.error.code }),
+        });
+      });
+      committed();
+    },
+  };
 }

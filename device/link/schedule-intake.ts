@@ -8,7 +8,7 @@
  *   document is rejected with a reason in the state and the previous schedule stays in force;
  * - the station reports the applied version and the SHA-256 of the exact payload bytes it applied.
  *
- * `decideSchedule` is the pure decision; `ScheduleIntake` carries it out against the store.
+ * `decideSchedule` is the pure decision; `takeSchedule` carries it out against the store.
  */
 import { createHash } from 'node:crypto';
 import { compareVersions, type ScheduleVersion } from '../../protocol/messages/common.js';
@@ -16,6 +16,8 @@ import { decodePayload } from '../../protocol/messages/decode.js';
 import { ScheduleDocument } from '../../protocol/messages/schedule.js';
 import { isPlannerVersionSupported, PLANNER_VERSION } from '../../protocol/planner/types.js';
 import type { ScheduleRejectCode } from '../../protocol/registry.js';
+import type { EventBody } from '../store/outbox.js';
+import type { StoreTx } from '../store/tx.js';
 
 /** SHA-256 of the payload bytes, lower-case hex (DESIGN.md §4). */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -122,4 +124,116 @@ export function decideSchedule(bytes: Uint8Array, ctx: DecideContext): ScheduleD
     );
   }
   return { action: 'apply', doc, version: doc.version, hash, previous: ctx.applied?.version ?? null };
+}
+
+/** What `takeSchedule` needs from the station store. */
+export interface ScheduleStore {
+  schedule: {
+    applied(): { version: ScheduleVersion; hash: string; bytes: Buffer; appliedAt: string } | null;
+    rejection(): { hash: string | null } | null;
+    apply(
+      tx: StoreTx,
+      doc: { bytes: Uint8Array; version: ScheduleVersion; appliedAt: string },
+    ): { ok: true; hash: string; previous: ScheduleVersion | null } | { ok: false };
+    reject(
+      tx: StoreTx,
+      r: { version?: ScheduleVersion; bytes?: Uint8Array; code: string; reason: string; at: string },
+    ): void;
+  };
+  outbox: { appendEvent(tx: StoreTx, body: EventBody): unknown };
+  transaction<T>(fn: (tx: StoreTx) => T): T;
+}
+
+/**
+ * Carries out the decision for one delivered payload: the applied document (or the rejection) and the
+ * `schedule.applied` / `schedule.rejected` event commit in one transaction. Returns the document to execute
+ * when a new one was applied, `changed` when the state must be republished.
+ */
+export function takeSchedule(
+  payload: Uint8Array,
+  deps: {
+    store: ScheduleStore;
+    receiverIds: readonly string[];
+    now: () => number;
+    log: {
+      info(o: object, m: string): void;
+      warn(o: object, m: string): void;
+      debug(o: object, m: string): void;
+    };
+  },
+): { changed: boolean; doc?: ScheduleDocument; appliedAtMs?: number } {
+  const { store, log } = deps;
+  const applied = store.schedule.applied();
+  const decision = decideSchedule(payload, {
+    applied: applied && { version: applied.version, hash: applied.hash },
+    lastRejectedHash: store.schedule.rejection()?.hash ?? null,
+    receiverIds: deps.receiverIds,
+  });
+  const at = new Date(deps.now()).toISOString();
+  if (decision.action === 'ignore') {
+    if (decision.why === 'same' && decision.hash !== applied?.hash) {
+      log.warn(
+        { version: decision.version },
+        'same version, different bytes: the headend re-issued a version',
+      );
+    } else {
+      log.debug({ why: decision.why, version: decision.version }, 'schedule ignored');
+    }
+    return { changed: false };
+  }
+  if (decision.action === 'reject') {
+    const version = decision.version ? { version: decision.version } : {};
+    store.transaction((tx) => {
+      store.schedule.reject(tx, {
+        ...version,
+        bytes: payload,
+        code: decision.code,
+        reason: decision.reason,
+        at,
+      });
+      store.outbox.appendEvent(tx, {
+        type: 'schedule.rejected',
+        at,
+        ...version,
+        code: decision.code,
+        reason: decision.reason,
+      });
+    });
+    log.warn(
+      { code: decision.code, reason: decision.reason },
+      'schedule rejected; the previous stays in force',
+    );
+    return { changed: true };
+  }
+  const r = store.transaction((tx) => {
+    const res = store.schedule.apply(tx, { bytes: payload, version: decision.version, appliedAt: at });
+    if (res.ok) {
+      store.outbox.appendEvent(tx, {
+        type: 'schedule.applied',
+        at,
+        version: decision.version,
+        hash: res.hash,
+        ...(res.previous ? { previous: res.previous } : {}),
+      });
+    }
+    return res;
+  });
+  if (!r.ok) return { changed: false };
+  log.info({ version: decision.version, hash: decision.hash }, 'schedule applied');
+  return { changed: true, doc: decision.doc, appliedAtMs: Date.parse(at) };
+}
+
+/** The stored document, validated again (a newer agent may be stricter): null when none or invalid. */
+export function storedSchedule(
+  store: Pick<ScheduleStore, 'schedule'>,
+  log: { error(o: object, m: string): void },
+): { doc: ScheduleDocument; appliedAtMs: number } | null {
+  const applied = store.schedule.applied();
+  if (!applied) return null;
+  const d = decodePayload(ScheduleDocument, applied.bytes);
+  if (!d.ok) {
+    log.error({ err: d.error.message }, 'stored schedule no longer validates; executing nothing');
+    return null;
+  }
+  return { doc: d.value, appliedAtMs: Date.parse(applied.appliedAt) };
 }

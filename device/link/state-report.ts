@@ -5,11 +5,13 @@
  * Pure: the agent gathers the inputs, this shapes and validates them.
  */
 import type { Boot, ScheduleVersion } from '../../protocol/messages/common.js';
-import { type StationBirth, StationBirth as StationBirthSchema } from '../../protocol/messages/state.js';
 import { PROTOCOL_REVISION } from '../../protocol/messages/common.js';
+import { type StationBirth, StationBirth as StationBirthSchema } from '../../protocol/messages/state.js';
 import { PLANNER_VERSION } from '../../protocol/planner/types.js';
 import type { ScheduleRejectCode } from '../../protocol/registry.js';
+import type { ReceiverControl } from '../executor/receiver-control.js';
 import type { ClockEstimate } from './clock.js';
+import { signalOf } from './rpc-handlers.js';
 
 export interface StateInputs {
   boot: Boot;
@@ -62,4 +64,21 @@ export function buildBirth(i: StateInputs): StationBirth {
     ...(i.maintenance ? { maintenance: i.maintenance } : {}),
   };
   return StationBirthSchema.parse(birth);
+}
+
+/** The receiver summary of the state (the full figures travel as telemetry). */
+export function receiverSummaries(receivers: Iterable<ReceiverControl>): StationBirth['receivers'] {
+  return [...receivers].map((r) => {
+    const s = signalOf(r);
+    return {
+      id: s.id,
+      link: s.link,
+      locked: s.locked,
+      service: s.service,
+      marginDb: s.marginDb,
+      lnb: s.lnb,
+      family: r.driver.capabilities.family,
+      sharing: r.driver.capabilities.output,
+    };
+  });
 }

@@ -9,9 +9,9 @@
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
+import type { ReceiverSignal, Telemetry } from '../../protocol/messages/telemetry.js';
 import type { EventBody } from '../store/outbox.js';
 import type { Clock } from './clock.js';
-import type { Telemetry } from '../../protocol/messages/telemetry.js';
 
 type SummaryBody = Extract<EventBody, { type: 'telemetry.summary' }>;
 
@@ -133,6 +133,35 @@ function totals(): { busy: number; all: number } {
     busy += sum - t.idle;
   }
   return { busy, all };
+}
+
+/** What a telemetry sample is made of. */
+export interface SampleSources {
+  now: () => number;
+  receivers: () => ReceiverSignal[];
+  recorders: () => Telemetry['recorders'];
+  disk: () => Promise<{ freeBytes: number; usedBytes: number; quotaBytes: number }>;
+  cpuPct: () => number;
+}
+
+/** One telemetry sample (protocol/messages/telemetry.ts). */
+export async function sampleTelemetry(src: SampleSources): Promise<Telemetry> {
+  const u = await src.disk();
+  return {
+    at: new Date(src.now()).toISOString(),
+    receivers: src.receivers().slice(0, 8),
+    recorders: src.recorders().slice(0, 16),
+    disk: {
+      freeBytes: u.freeBytes,
+      usedBytes: u.usedBytes,
+      quotaBytes: u.quotaBytes > 0 ? u.quotaBytes : null,
+    },
+    host: {
+      cpuPct: Math.round(src.cpuPct() * 10) / 10,
+      memUsedBytes: os.totalmem() - os.freemem(),
+      memTotalBytes: os.totalmem(),
+    },
+  };
 }
 
 /** The telemetry loop. */

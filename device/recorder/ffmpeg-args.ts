@@ -7,9 +7,10 @@
  * - UDP `timeout=<µs>`: a vanished source makes ffmpeg fail instead of hanging for good; `fifo_size`
  *   (in 188-byte units), `overrun_nonfatal=1` and `buffer_size` ride out bursts.
  * - the segment muxer with `-segment_list` (csv) so every closed segment and its media times are known;
- *   `flush_packets=1` on the inner mpegts muxer so segment files grow on disk as data arrives (without it
- *   a segment stays 0 bytes until it closes, measured here) — the stall watchdog and a power cut both
- *   depend on what is on disk; `mpegts_service_id` keeps the recorded programme number = the service id.
+ *   `mpegts_service_id` keeps the recorded programme number = the service id. No `flush_packets`: the
+ *   muxer then writes in ~768 KiB blocks (measured; under 1 s of a 6–8 Mbit/s service, so a power cut
+ *   loses about that, DOMAIN.md §4), where flushing every packet cost ~5–7 % more CPU (DESIGN.md §8
+ *   budget: 1.1× a bare copy). The watchdog reads liveness from the progress blocks' media time.
  * - `-loglevel level+info`: segment openings, the input's programme/PID table, "Packet corrupt" and
  *   "New … stream" (PMT change) lines, each tagged with its level. Continuity-check lines themselves are
  *   only logged at debug level, where the segment muxer also logs every packet — too much to parse.
@@ -83,7 +84,10 @@ export function recorderInputUrl(url: string, udp: UdpInputOptions): { url: stri
     // HTTP has no `timeout=` URL option for reads; the generic protocol option does the same job.
     return { url, extraArgs: ['-rw_timeout', String(udp.timeoutUs)] };
   }
-  throw new RecorderError('BAD_REQUEST', `unsupported stream URL scheme ${parsed.protocol} (udp, rtp, http, https)`);
+  throw new RecorderError(
+    'BAD_REQUEST',
+    `unsupported stream URL scheme ${parsed.protocol} (udp, rtp, http, https)`,
+  );
 }
 
 function checkInput(i: RecorderArgsInput): void {
@@ -91,7 +95,10 @@ function checkInput(i: RecorderArgsInput): void {
     throw new RecorderError('BAD_REQUEST', `service id must be an integer 1–65535, got ${i.serviceId}`);
   }
   if (!/%0?\d*d/.test(i.segmentPattern) || (i.segmentPattern.match(/%/g) ?? []).length !== 1) {
-    throw new RecorderError('BAD_REQUEST', `segment pattern needs exactly one %d counter: ${i.segmentPattern}`);
+    throw new RecorderError(
+      'BAD_REQUEST',
+      `segment pattern needs exactly one %d counter: ${i.segmentPattern}`,
+    );
   }
   if (!i.segmentPattern.startsWith('/') || !i.segmentListPath.startsWith('/')) {
     throw new RecorderError('BAD_REQUEST', 'segment pattern and list must be absolute paths');
@@ -113,7 +120,9 @@ export const LEAD_STEP_MS = 250;
 const MAX_LISTED_CUTS = 1000;
 
 /** The segment muxer's cut options: regular `-segment_time`, or lead cuts then regular ones, listed. */
-export function segmentCutArgs(input: Pick<RecorderArgsInput, 'segmentMs' | 'leadMs' | 'horizonMs'>): string[] {
+export function segmentCutArgs(
+  input: Pick<RecorderArgsInput, 'segmentMs' | 'leadMs' | 'horizonMs'>,
+): string[] {
   if (input.leadMs === undefined) return ['-segment_time', (input.segmentMs / 1000).toFixed(3)];
   if (!Number.isFinite(input.leadMs) || input.leadMs < LEAD_STEP_MS) {
     throw new RecorderError('BAD_REQUEST', `a lead must be ≥ ${LEAD_STEP_MS} ms, got ${input.leadMs}`);
@@ -122,7 +131,11 @@ export function segmentCutArgs(input: Pick<RecorderArgsInput, 'segmentMs' | 'lea
   for (let t = LEAD_STEP_MS; t <= input.leadMs; t += LEAD_STEP_MS) cuts.push(t);
   const horizon = Math.max(input.horizonMs ?? 0, input.leadMs);
   const last = cuts[cuts.length - 1] ?? LEAD_STEP_MS;
-  for (let t = last + input.segmentMs; t <= horizon + input.segmentMs && cuts.length < MAX_LISTED_CUTS; t += input.segmentMs) {
+  for (
+    let t = last + input.segmentMs;
+    t <= horizon + input.segmentMs && cuts.length < MAX_LISTED_CUTS;
+    t += input.segmentMs
+  ) {
     cuts.push(t);
   }
   return ['-segment_times', cuts.map((t) => (t / 1000).toFixed(3)).join(',')];
@@ -174,14 +187,19 @@ export function buildRecorderArgs(input: RecorderArgsInput): string[] {
     '-segment_format',
     'mpegts',
     '-segment_format_options',
-    `mpegts_service_id=${sid}:flush_packets=1`,
+    `mpegts_service_id=${sid}`,
     '-y',
     input.segmentPattern,
   ];
 }
 
 /** The argv of a bare `ffmpeg -c copy` of the same stream to one file: the CPU baseline of the bench. */
-export function buildBareCopyArgs(url: string, serviceId: number, outFile: string, udp: UdpInputOptions): string[] {
+export function buildBareCopyArgs(
+  url: string,
+  serviceId: number,
+  outFile: string,
+  udp: UdpInputOptions,
+): string[] {
   const input = recorderInputUrl(url, udp);
   return [
     '-hide_banner',

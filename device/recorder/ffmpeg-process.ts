@@ -119,7 +119,8 @@ export class FfmpegRun extends EventEmitter<FfmpegRunEvents> {
     for (const e of events) {
       if (e.type === 'error') {
         // Keep the most telling failure: a specific code is not overwritten by a generic error line.
-        if (this.failure === null || this.failure === 'error' || e.failure !== 'error') this.failure = e.failure;
+        if (this.failure === null || this.failure === 'error' || e.failure !== 'error')
+          this.failure = e.failure;
         this.lastError = e.message;
       }
       this.emit('log', e);

@@ -26,7 +26,9 @@ export interface ProbeResult {
 const FfprobeOutput = z.object({
   format: z.object({ duration: z.string().optional(), size: z.string().optional() }).optional(),
   streams: z
-    .array(z.object({ index: z.number(), codec_type: z.string().optional(), codec_name: z.string().optional() }))
+    .array(
+      z.object({ index: z.number(), codec_type: z.string().optional(), codec_name: z.string().optional() }),
+    )
     .optional(),
   programs: z.array(z.object({ program_id: z.number() })).optional(),
 });
@@ -41,7 +43,16 @@ export interface ProbeOptions {
 
 /** Runs ffprobe on `file` and judges it. */
 export function probeSegment(file: string, opts: ProbeOptions): Promise<ProbeResult> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-show_programs', file];
+  const args = [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    '-show_programs',
+    file,
+  ];
   const failed = (error: string): ProbeResult => ({
     ok: false,
     durationMs: 0,
@@ -98,7 +109,13 @@ export function probeSegment(file: string, opts: ProbeOptions): Promise<ProbeRes
 export function judge(json: unknown, serviceId: number): ProbeResult {
   const parsed = FfprobeOutput.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, durationMs: 0, programmeFound: false, streams: [], error: 'unexpected ffprobe output' };
+    return {
+      ok: false,
+      durationMs: 0,
+      programmeFound: false,
+      streams: [],
+      error: 'unexpected ffprobe output',
+    };
   }
   const p = parsed.data;
   const duration = Number(p.format?.duration);

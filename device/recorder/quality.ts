@@ -177,9 +177,12 @@ export function recordingOutcome(i: OutcomeInput): OutcomeResult {
   const gapMs = i.gaps.reduce((sum, g) => sum + g.ms, 0);
   if (i.gaps.length > 0) {
     const causes = [...new Set(i.gaps.map((g) => g.cause))].join(', ');
-    problems.push(`${seconds(gapMs)} missing in ${i.gaps.length} gap${i.gaps.length > 1 ? 's' : ''} (${causes})`);
+    problems.push(
+      `${seconds(gapMs)} missing in ${i.gaps.length} gap${i.gaps.length > 1 ? 's' : ''} (${causes})`,
+    );
   }
-  if (i.ccErrors > 0) problems.push(`${i.ccErrors} corrupt packet${i.ccErrors > 1 ? 's' : ''} (continuity errors)`);
+  if (i.ccErrors > 0)
+    problems.push(`${i.ccErrors} corrupt packet${i.ccErrors > 1 ? 's' : ''} (continuity errors)`);
   if (i.damagedSegments > 0) problems.push(`${i.damagedSegments} segment(s) failed verification`);
   if (i.quality < DAMAGED_BELOW) problems.push(`quality ${i.quality} < ${DAMAGED_BELOW}`);
   if (problems.length === 0) return { outcome: 'completed' };

@@ -4,7 +4,7 @@
  * - started during pre-roll (the executor calls `start` `recorderLeadMs` early) so the ~1.2 s ffmpeg needs
  *   to probe is not lost; reports the planned-start mark (the offset into the recording where the planned
  *   start falls) and the first-byte time;
- * - a stall watchdog: no byte growth on disk for `recorderStallMs` → the run is interrupted and a new one
+ * - a stall watchdog: no progress (media time not advancing, file not growing) for `recorderStallMs` → the run is interrupted and a new one
  *   started at once (ffmpeg's own UDP `timeout=` ends a run on a dead input the same way); the time
  *   missing is a gap between segments;
  * - a PMT change (ffmpeg's "New … stream" warning followed by no growth: our PIDs moved) → a new run, so a
@@ -17,115 +17,21 @@ import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { TimingProfile } from '../../protocol/timing.js';
-import type { Clock } from '../link/clock.js';
-import { readProcessIdentity } from '../recovery/orphans.js';
-import type { SpaceGuard, SpaceVerdict } from './disk.js';
 import { RecorderError } from './errors.js';
+import { buildRecorderArgs, DEFAULT_UDP_OPTIONS, LEAD_STEP_MS, leadCutCount } from './ffmpeg-args.js';
+import { FfmpegRun, type RunExit } from './ffmpeg-process.js';
+import { RecorderRun } from './recorder-run.js';
 import {
-  buildRecorderArgs,
-  DEFAULT_UDP_OPTIONS,
-  LEAD_STEP_MS,
-  leadCutCount,
-  type UdpInputOptions,
-} from './ffmpeg-args.js';
-import { FfmpegRun, type RunExit, type TimedProgress } from './ffmpeg-process.js';
-import { type OpenSegment, SegmentCloser } from './segment-closer.js';
-import {
-  nextSegmentIndex,
-  type RecordingSummary,
-  SEGMENT_PATTERN,
-  type SegmentRecord,
-  segmentIndexOf,
-  summarise,
-} from './segments.js';
-import type { RecorderSink } from './sink.js';
-import type { SpawnFn } from './spawn.js';
+  DEFAULT_BITRATE_BPS,
+  type RecorderDeps,
+  type RecorderEvents,
+  type RecorderResult,
+  type RecordingRequest,
+} from './recorder-types.js';
+import { SegmentCloser } from './segment-closer.js';
+import { nextSegmentIndex, SEGMENT_PATTERN, type SegmentRecord, summarise } from './segments.js';
 
-export interface RecorderDeps {
-  spawn: SpawnFn;
-  clock: Clock;
-  logger: Logger;
-  timing: Pick<TimingProfile, 'recorderStallMs' | 'recorderSegmentMs' | 'recorderStopGraceMs'>;
-  ffmpegPath?: string;
-  ffprobePath?: string;
-  sink?: RecorderSink;
-  space?: SpaceGuard;
-  udp?: Partial<Omit<UdpInputOptions, 'timeoutUs'>>;
-}
-
-export interface RecordingRequest {
-  /** The receiver's MPEG-TS output URL. */
-  url: string;
-  /** DVB service id (programme number). */
-  serviceId: number;
-  /** Absolute recordings root. */
-  root: string;
-  /** This recording's directory, relative to `root`. */
-  dir: string;
-  /** Planned start and end, ms since the epoch (the window the recording must cover). */
-  plannedStart: number;
-  end: number;
-  /** Segments recorded before a crash (resume): kept in the summary, new ones continue the numbering. */
-  previous?: readonly SegmentRecord[];
-  /** Whether the station clock is trusted; asked when the recording finishes. */
-  clockTrusted?: () => boolean;
-  /** Bitrate assumed before one is measured, for the space check (default 8 Mbit/s, DESIGN.md §3). */
-  estimatedBitrateBps?: number;
-}
-
-export interface RecorderResult extends RecordingSummary {
-  /** ms into the recording at which the planned start falls; 0 when recording started late, null if nothing. */
-  plannedStartMarkMs: number | null;
-  /** Wall time the first recorded byte reached disk (this recorder's first run with data). */
-  firstByteAt: number | null;
-  /** ffmpeg runs this recorder made (1 = no restart). */
-  runs: number;
-}
-
-export interface RecorderEvents {
-  spawned: [{ run: number; pid: number; argv: readonly string[] }];
-  /** The first byte reached disk; `lateByMs` > 0 when the stream began after the planned start. */
-  first_byte: [{ at: number; lateByMs: number }];
-  progress: [{ bytes: number; mediaMs: number; speed: number | null }];
-  stall: [{ run: number; silentMs: number }];
-  pmt_change: [{ run: number }];
-  restart: [{ run: number; cause: string; exit: RunExit }];
-  segment: [SegmentRecord];
-  disk: [SpaceVerdict];
-  finished: [RecorderResult];
-}
-
-interface RunState {
-  n: number;
-  run: FfmpegRun;
-  startNumber: number;
-  /** Segments numbered below this are pre-roll lead pieces (first run only). */
-  leadBelow: number;
-  listPath: string;
-  spawnedMono: number;
-  origin: number | null;
-  /** Progress blocks with media time so far; the origin estimate is settled after SETTLE_BLOCKS. */
-  validBlocks: number;
-  settled: Promise<void>;
-  settle: () => void;
-  lastBlockWall: number | null;
-  lastOutUs: number;
-  programme: Set<number> | null;
-  open: OpenSegment | null;
-  lastGrowthMono: number;
-  gotData: boolean;
-  pmtSuspectMono: number | null;
-  handle: number | null;
-}
-
-const DEFAULT_BITRATE_BPS = 8_000_000;
-/**
- * Progress blocks (0.5 s apart) after which a run's origin estimate (min of wall − media time) has settled:
- * the first blocks come while ffmpeg is still catching up on what it buffered during the probe.
- */
-const SETTLE_BLOCKS = 5;
-
+export type { RecorderDeps, RecorderEvents, RecorderResult, RecordingRequest } from './recorder-types.js';
 
 export class Recorder extends EventEmitter<RecorderEvents> {
   private req: RecordingRequest | null = null;
@@ -133,7 +39,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private stopping = false;
   private failure: string | undefined;
   private lastRunFailure: string | undefined;
-  private current: RunState | null = null;
+  private current: RecorderRun | null = null;
   private runCount = 0;
   private nextIndex = 0;
   private firstByteAt: number | null = null;
@@ -163,9 +69,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
    */
   async start(req: RecordingRequest): Promise<void> {
     if (this.req) throw new RecorderError('STATE', 'recorder already started');
-    const now = this.deps.clock.now();
-    if (!(req.end > now)) throw new RecorderError('BAD_REQUEST', 'the recording window is already over');
-    if (!path.isAbsolute(req.root)) throw new RecorderError('BAD_REQUEST', 'recordings root must be absolute');
+    if (!(req.end > this.deps.clock.now())) {
+      throw new RecorderError('BAD_REQUEST', 'the recording window is already over');
+    }
+    if (!path.isAbsolute(req.root))
+      throw new RecorderError('BAD_REQUEST', 'recordings root must be absolute');
     const abs = path.resolve(req.root, req.dir);
     if (!abs.startsWith(path.resolve(req.root) + path.sep)) {
       throw new RecorderError('BAD_REQUEST', `recording dir ${req.dir} escapes the recordings root`);
@@ -189,11 +97,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     try {
       await mkdir(abs, { recursive: true });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new RecorderError(code === 'EROFS' ? 'READ_ONLY' : 'BAD_REQUEST', `cannot create ${abs}: ${String(err)}`);
+      const code = (err as NodeJS.ErrnoException).code === 'EROFS' ? 'READ_ONLY' : 'BAD_REQUEST';
+      throw new RecorderError(code, `cannot create ${abs}: ${String(err)}`);
     }
     if (this.deps.space) {
-      const verdict = await this.deps.space.ensureSpace(this.bytesAhead(req.estimatedBitrateBps ?? DEFAULT_BITRATE_BPS));
+      const verdict = await this.deps.space.ensureSpace(
+        this.bytesAhead(req.estimatedBitrateBps ?? DEFAULT_BITRATE_BPS),
+      );
       if (!verdict.ok) {
         this.emit('disk', verdict);
         throw new RecorderError(verdict.reason === 'read_only' ? 'READ_ONLY' : 'DISK_FULL', verdict.message);
@@ -204,7 +114,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (!(await first.run.spawned)) {
       const exit = await first.run.exited;
       this.stopping = true;
-      throw new RecorderError('SPAWN_FAILED', `cannot start ${this.ffmpegPath}: ${exit.spawnError ?? 'unknown'}`);
+      throw new RecorderError(
+        'SPAWN_FAILED',
+        `cannot start ${this.ffmpegPath}: ${exit.spawnError ?? 'unknown'}`,
+      );
     }
     this.scheduleEnd();
     this.scheduleTick();
@@ -227,8 +140,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.finished;
   }
 
-  /** A snapshot for telemetry and `disk.usage`/status RPCs. */
-  status(): { running: boolean; run: number; pid: number | undefined; bytes: number; segments: number; end: number } {
+  /** A snapshot for telemetry and status RPCs. */
+  status(): {
+    running: boolean;
+    run: number;
+    pid: number | undefined;
+    bytes: number;
+    segments: number;
+    end: number;
+  } {
     return {
       running: this.req !== null && !this.stopping,
       run: this.runCount,
@@ -270,11 +190,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.cancelEnd = this.deps.clock.schedule(delay, () => this.requestStop('end'));
   }
 
-  private spawnRun(): RunState {
+  private spawnRun(): RecorderRun {
     const req = this.req!;
+    const { clock, timing } = this.deps;
     const absDir = path.resolve(req.root, req.dir);
     const n = ++this.runCount;
-    const now = this.deps.clock.now();
+    const now = clock.now();
+    // Only the first run of a fresh recording starts before the planned start (pre-roll).
     const leadMs = req.plannedStart - now;
     const hasLead = n === 1 && this.segments.length === 0 && leadMs >= LEAD_STEP_MS;
     const listPath = path.join(absDir, `.segments-${String(this.nextIndex).padStart(5, '0')}.csv`);
@@ -283,126 +205,57 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       serviceId: req.serviceId,
       segmentPattern: path.join(absDir, SEGMENT_PATTERN),
       segmentListPath: listPath,
-      segmentMs: this.deps.timing.recorderSegmentMs,
+      segmentMs: timing.recorderSegmentMs,
       startNumber: this.nextIndex,
       ...(hasLead ? { leadMs, horizonMs: this.end - now + 3_600_000 } : {}),
-      udp: { ...DEFAULT_UDP_OPTIONS, ...this.deps.udp, timeoutUs: this.deps.timing.recorderStallMs * 1000 },
+      udp: { ...DEFAULT_UDP_OPTIONS, ...this.deps.udp, timeoutUs: timing.recorderStallMs * 1000 },
     });
-    const run = new FfmpegRun({
+    const ffmpeg = new FfmpegRun({
       spawn: this.deps.spawn,
-      clock: this.deps.clock,
+      clock,
       logger: this.log,
       ffmpegPath: this.ffmpegPath,
       args,
-      stopGraceMs: this.deps.timing.recorderStopGraceMs,
+      stopGraceMs: timing.recorderStopGraceMs,
     });
-    let settle = () => {};
-    const settled = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    const state: RunState = {
+    const state: RecorderRun = new RecorderRun({
       n,
-      validBlocks: 0,
-      settled,
-      settle,
-      run,
-      startNumber: this.nextIndex,
+      run: ffmpeg,
+      serviceId: req.serviceId,
+      root: req.root,
+      listPath,
       // Cuts c1..cN make pieces start..start+N-1 before the last lead cut; piece start+N is regular.
       leadBelow: hasLead ? this.nextIndex + leadCutCount(leadMs) : 0,
-      listPath,
-      spawnedMono: this.deps.clock.monotonic(),
-      origin: null,
-      lastBlockWall: null,
-      lastOutUs: 0,
-      programme: null,
-      open: null,
-      lastGrowthMono: this.deps.clock.monotonic(),
-      gotData: false,
-      pmtSuspectMono: null,
-      handle: null,
-    };
-    run.on('progress', (p) => this.onProgress(state, p));
-    run.on('log', (e) => {
-      if (e.type === 'segment_opened') this.onSegmentOpened(state, e.file);
-      else if (e.type === 'programme' && e.programId === req.serviceId) {
-        state.programme = new Set(e.streams.map((s) => s.index));
-      } else if (e.type === 'corrupt_packet' && state.open) {
-        if (!state.programme || state.programme.has(e.streamIndex)) state.open.ccErrors++;
-      } else if (e.type === 'new_stream' && state.gotData && state.pmtSuspectMono === null) {
-        state.pmtSuspectMono = this.deps.clock.monotonic();
-      }
+      clock,
+      holeMs: Math.max(2_000, timing.recorderStallMs / 2),
+      onFirstData: (wall, origin) => this.onFirstByte(wall, origin),
+      onSegmentClosed: (seg) => {
+        this.nextIndex = Math.max(this.nextIndex, seg.index + 1);
+        this.closer?.close(seg, state);
+      },
+      onProgress: (p) =>
+        this.emit('progress', {
+          bytes: this.totalBytes(),
+          mediaMs: (p.outTimeUs ?? 0) / 1000,
+          speed: p.speed,
+        }),
     });
     this.current = state;
-    const pid = run.start();
+    const pid = ffmpeg.start();
     if (pid !== undefined) {
-      this.journal(state, pid, run.argv);
-      this.emit('spawned', { run: n, pid, argv: run.argv });
+      state.journal(pid, this.deps.sink);
+      this.emit('spawned', { run: n, pid, argv: ffmpeg.argv });
       this.log.info({ run: n, pid, startNumber: this.nextIndex }, 'recorder run started');
     }
     return state;
   }
 
-  private journal(state: RunState, pid: number, argv: readonly string[]): void {
-    const id = readProcessIdentity(pid);
-    if (!this.deps.sink || !id) return;
-    state.handle = this.deps.sink.processStarted({
-      pid,
-      startTicks: id.startTicks,
-      bootId: id.bootId,
-      cmdline: argv.join('\0'),
-      startedAt: new Date(this.deps.clock.now()).toISOString(),
-    });
-  }
-
-  private onProgress(state: RunState, p: TimedProgress): void {
-    if (p.outTimeUs !== null && p.outTimeUs > 0) {
-      const candidate = p.wallMs - p.outTimeUs / 1000;
-      state.origin = state.origin === null ? candidate : Math.min(state.origin, candidate);
-      if (++state.validBlocks === SETTLE_BLOCKS) state.settle();
-      if (!state.gotData) {
-        state.gotData = true;
-        if (this.firstByteAt === null) this.onFirstByte(p.wallMs, state.origin);
-      }
-    }
-    // Progress blocks come every 0.5 s while packets flow. Media time that moves on after a longer silence
-    // (which did not end the run) is an input pause inside the current segment. The final block of a run
-    // stopped after a stall carries no new media and is not a resumption.
-    const holeMs = Math.max(2_000, this.deps.timing.recorderStallMs / 2);
-    const advanced = p.progress === 'continue' && p.outTimeUs !== null && p.outTimeUs > state.lastOutUs;
-    if (advanced && state.lastBlockWall !== null && state.open && p.wallMs - state.lastBlockWall > holeMs) {
-      state.open.holes.push({ from: state.lastBlockWall, to: p.wallMs - 500 });
-    }
-    if (advanced) {
-      state.lastOutUs = p.outTimeUs ?? 0;
-      state.lastBlockWall = p.wallMs;
-    }
-    this.emit('progress', { bytes: this.totalBytes(), mediaMs: (p.outTimeUs ?? 0) / 1000, speed: p.speed });
-  }
-
   private onFirstByte(at: number, origin: number): void {
+    if (this.firstByteAt !== null) return;
     this.firstByteAt = at;
     const lateByMs = Math.max(0, Math.round(origin - this.req!.plannedStart));
     this.emit('first_byte', { at, lateByMs });
     this.log.info({ firstByteAt: new Date(at).toISOString(), lateByMs }, 'first byte recorded');
-  }
-
-  private onSegmentOpened(state: RunState, file: string): void {
-    const index = segmentIndexOf(path.basename(file));
-    if (index === null) return; // the csv list is opened the same way
-    if (state.open) this.closer?.close(state.open, state);
-    const req = this.req!;
-    state.open = {
-      index,
-      abs: file,
-      rel: path.relative(req.root, file),
-      openedWall: this.deps.clock.now(),
-      ccErrors: 0,
-      holes: [],
-      bytes: 0,
-      announced: false,
-      lead: index < state.leadBelow,
-    };
-    this.nextIndex = Math.max(this.nextIndex, index + 1);
   }
 
   private scheduleTick(): void {
@@ -417,7 +270,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   /** Watchdog: byte growth on disk, PMT-change confirmation, periodic space check. */
   private async tick(): Promise<void> {
     const state = this.current;
-    if (!state || !state.run.running) return;
+    if (!state?.run.running) return;
     const mono = this.deps.clock.monotonic();
     const seg = state.open;
     if (seg) {
@@ -428,14 +281,14 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       if (size > seg.bytes) {
         seg.bytes = size;
         state.lastGrowthMono = mono;
+        this.nextIndex = Math.max(this.nextIndex, seg.index + 1);
         if (!seg.announced && !seg.lead) {
           seg.announced = true;
           const prev = this.segments[this.segments.length - 1];
-          const now = this.deps.clock.now();
           this.deps.sink?.segmentOpened({
             file: seg.rel,
             start: new Date(seg.openedWall).toISOString(),
-            gapBeforeMs: prev ? Math.max(0, now - prev.end) : 0,
+            gapBeforeMs: prev ? Math.max(0, this.deps.clock.now() - prev.end) : 0,
           });
         }
       }
@@ -443,26 +296,29 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (this.stopping) return;
     const silentMs = mono - state.lastGrowthMono;
     if (silentMs >= this.deps.timing.recorderStallMs) {
-      this.log.warn({ run: state.n, silentMs }, 'recorder stalled: no bytes written; restarting');
+      this.log.warn({ run: state.n, silentMs }, 'recorder stalled: nothing recorded; restarting');
       this.emit('stall', { run: state.n, silentMs });
       void state.run.stop('stall', 'interrupt');
       return;
     }
     if (state.pmtSuspectMono !== null) {
-      if (state.lastGrowthMono < state.pmtSuspectMono && mono - state.pmtSuspectMono >= 1_000) {
+      // The last packets on the old PIDs may still land just after the warning: quiet for 1 s since then.
+      const quietSince = Math.max(state.lastGrowthMono, state.pmtSuspectMono);
+      if (mono - quietSince >= 1_000) {
         this.log.warn({ run: state.n }, 'PMT changed (new streams, ours silent): new segment');
         this.emit('pmt_change', { run: state.n });
         void state.run.stop('pmt_change', 'graceful');
         return;
       }
-      // Growth went on: the new stream belongs to another programme of the multiplex.
-      if (mono - state.pmtSuspectMono >= 3_000) state.pmtSuspectMono = null;
+      // Still growing 2 s after the warning: the new stream belongs to another programme of the multiplex.
+      if (state.lastGrowthMono - state.pmtSuspectMono >= 2_000) state.pmtSuspectMono = null;
     }
     if (this.deps.space && mono - this.lastDiskCheckMono >= this.diskCheckMs()) {
       this.lastDiskCheckMono = mono;
       const elapsedS = Math.max(1, (mono - state.spawnedMono) / 1000);
-      const measured = (this.totalBytes() * 8) / elapsedS;
-      const bitrate = state.gotData ? measured : (this.req?.estimatedBitrateBps ?? DEFAULT_BITRATE_BPS);
+      const bitrate = state.gotData
+        ? (this.totalBytes() * 8) / elapsedS
+        : (this.req?.estimatedBitrateBps ?? DEFAULT_BITRATE_BPS);
       const verdict = await this.deps.space.ensureSpace(this.bytesAhead(bitrate));
       if (!verdict.ok && !this.stopping) {
         this.emit('disk', verdict);
@@ -473,21 +329,23 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     }
   }
 
-  private async loop(first: RunState): Promise<void> {
-    let state: RunState | null = first;
+  private async loop(first: RecorderRun): Promise<void> {
+    let state: RecorderRun | null = first;
     let emptyRuns = 0;
     while (state) {
       const exit = await state.run.exited;
       this.onRunExit(state, exit);
-      const now = this.deps.clock.now();
-      if (this.stopping || now >= this.end - 250) break;
+      if (this.stopping || this.deps.clock.now() >= this.end - 250) break;
       if (exit.failure === 'disk_full' || exit.failure === 'read_only') {
         this.failure = exit.failure;
         break;
       }
       const cause = exit.requested ?? exit.failure ?? (exit.spawnError ? 'spawn_failed' : 'input_ended');
       this.emit('restart', { run: state.n, cause, exit });
-      this.log.warn({ run: state.n, cause, code: exit.code, lastError: exit.lastError }, 'recorder run ended early');
+      this.log.warn(
+        { run: state.n, cause, code: exit.code, lastError: exit.lastError },
+        'recorder run ended early',
+      );
       emptyRuns = state.gotData ? 0 : emptyRuns + 1;
       // A run that recorded nothing (bad URL, service missing) is retried with a growing pause, never a hot loop.
       const pause = emptyRuns === 0 ? 0 : Math.min(this.deps.timing.recorderStallMs, 250 * 2 ** emptyRuns);
@@ -502,9 +360,12 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.finish();
   }
 
-  private onRunExit(state: RunState, exit: RunExit): void {
+  private onRunExit(state: RecorderRun, exit: RunExit): void {
     if (!state.gotData) this.lastRunFailure = exit.failure ?? (exit.spawnError ? 'spawn_failed' : 'no_data');
-    if (state.open) this.closer?.close(state.open, state);
+    if (state.open) {
+      this.nextIndex = Math.max(this.nextIndex, state.open.index + 1);
+      this.closer?.close(state.open, state);
+    }
     state.open = null;
     state.settle();
     this.closer?.endLead();
@@ -546,10 +407,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       firstByteAt: this.firstByteAt,
       runs: this.runCount,
     };
-    this.log.info(
-      { outcome: result.outcome, reason: result.reason, bytes: result.bytes, gapsMs: result.gapsMs, quality: result.quality },
-      'recording finished',
-    );
+    const { outcome, reason, bytes, gapsMs, quality } = result;
+    this.log.info({ outcome, reason, bytes, gapsMs, quality }, 'recording finished');
     this.emit('finished', result);
     this.resolveFinished(result);
   }

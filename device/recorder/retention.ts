@@ -13,6 +13,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { StoreError } from '../store/errors.js';
 import type { Recording, RecordingsRepo } from '../store/recordings.js';
 
 export interface RetentionItem {
@@ -63,7 +64,9 @@ export function planRetention(items: readonly RetentionItem[], opts: RetentionOp
   for (const [entryId, list] of byEntry) {
     const newestFirst = [...list].sort((a, b) => byAge(b, a));
     const keep =
-      opts.keepByEntry && entryId in opts.keepByEntry ? opts.keepByEntry[entryId] : (newestFirst[0]?.keep ?? null);
+      opts.keepByEntry && entryId in opts.keepByEntry
+        ? opts.keepByEntry[entryId]
+        : (newestFirst[0]?.keep ?? null);
     if (keep === null || keep === undefined) continue;
     for (const item of newestFirst.slice(Math.max(0, keep))) {
       if (!item.protected) chosen.set(item.id, { id: item.id, reason: 'keep_n', bytes: item.bytes });
@@ -153,7 +156,11 @@ export async function runRetention(deps: RetentionDeps, opts: RetentionOptions):
     if (!rec) continue;
     const abs = insideRoot(deps.root, rec.dir);
     if (!abs) {
-      report.errors.push({ id: rec.id, code: 'BAD_PATH', message: `dir ${rec.dir} is outside the recordings root` });
+      report.errors.push({
+        id: rec.id,
+        code: 'BAD_PATH',
+        message: `dir ${rec.dir} is outside the recordings root`,
+      });
       continue;
     }
     const bytes = await directoryBytes(abs);
@@ -174,4 +181,25 @@ export async function runRetention(deps: RetentionDeps, opts: RetentionOptions):
     );
   }
   return report;
+}
+
+/**
+ * Deletes one recording on request (`recordings.delete` RPC): its files, then its catalogue row. A running
+ * recording is refused (StoreError CONFLICT, DESIGN.md §6); an unknown id is NOT_FOUND. The caller keeps the
+ * RPC's rid so a redelivery never runs this twice.
+ */
+export async function deleteRecording(
+  deps: Omit<RetentionDeps, 'logger'>,
+  id: number,
+): Promise<{ id: number; bytes: number }> {
+  const rec = deps.recordings.get(id);
+  if (!rec) throw new StoreError('NOT_FOUND', `no recording ${id}`);
+  if (rec.state === 'running') throw new StoreError('CONFLICT', `recording ${id} is running`);
+  const abs = insideRoot(deps.root, rec.dir);
+  if (!abs)
+    throw new StoreError('CONFLICT', `recording ${id}: dir ${rec.dir} is outside the recordings root`);
+  const bytes = await directoryBytes(abs);
+  await rm(abs, { recursive: true, force: true });
+  deps.recordings.remove(id);
+  return { id, bytes };
 }

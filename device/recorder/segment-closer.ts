@@ -58,7 +58,6 @@ export interface SegmentCloserDeps {
   onSegment(record: SegmentRecord): void;
 }
 
-
 export class SegmentCloser {
   private queue: Promise<void> = Promise.resolve();
 
@@ -131,7 +130,18 @@ export class SegmentCloser {
       await writeFile(list, pieces.map((p) => `file '${p.seg.abs.replace(/'/g, "'\\''")}'`).join('\n'));
       const ok = await runToEnd(this.deps.spawn, this.deps.ffmpegPath ?? 'ffmpeg', [
         ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'concat', '-safe', '0', '-i', list],
-        ...['-map', '0', '-c', 'copy', '-f', 'mpegts', '-mpegts_service_id', String(this.deps.serviceId), '-y', merged],
+        ...[
+          '-map',
+          '0',
+          '-c',
+          'copy',
+          '-f',
+          'mpegts',
+          '-mpegts_service_id',
+          String(this.deps.serviceId),
+          '-y',
+          merged,
+        ],
       ]);
       await unlink(list).catch(() => {});
       if (ok) {
@@ -201,7 +211,8 @@ export class SegmentCloser {
     };
     this.segments.push(record);
     this.deps.sink?.segmentClosed(record);
-    if (!probe.ok) this.deps.logger.warn({ file: seg.rel, error: probe.error }, 'segment failed verification');
+    if (!probe.ok)
+      this.deps.logger.warn({ file: seg.rel, error: probe.error }, 'segment failed verification');
     this.deps.onSegment(record);
   }
 }

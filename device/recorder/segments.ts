@@ -5,10 +5,10 @@
  * while the agent was down (DESIGN.md §6), so both give the same manifest.
  */
 import { readdir } from 'node:fs/promises';
+import type { RecordingOutcome } from '../../protocol/registry.js';
 import type { EventBody } from '../store/outbox.js';
 import type { ProbeResult } from './probe.js';
 import { findGaps, type Gap, type Interval, qualityScore, recordingOutcome } from './quality.js';
-import type { RecordingOutcome } from '../../protocol/registry.js';
 
 /** Segment files are `seg-00000.ts`, `seg-00001.ts` … inside the recording's directory. */
 export const SEGMENT_PATTERN = 'seg-%05d.ts';
@@ -132,7 +132,12 @@ export function summarise(input: SummaryInput): RecordingSummary {
   const bytes = segments.reduce((n, s) => n + s.bytes, 0);
   const durationMs = verified.reduce((n, s) => n + s.durationMs, 0);
   const ccErrors = segments.reduce((n, s) => n + s.ccErrors, 0);
-  const quality = qualityScore({ window: input.window, gaps, ccErrors, packets: Math.floor(bytes / TS_PACKET) });
+  const quality = qualityScore({
+    window: input.window,
+    gaps,
+    ccErrors,
+    packets: Math.floor(bytes / TS_PACKET),
+  });
   const verdict = recordingOutcome({
     bytes,
     recordedMs: durationMs,
@@ -162,7 +167,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The `recording.manifest` event body for a summary (protocol/messages/events.ts). */
 export function manifestEvent(
   summary: RecordingSummary,
-  meta: { entryId: string; nominalStart: string; recordingId: string; service: string; receiverId?: string; at: string },
+  meta: {
+    entryId: string;
+    nominalStart: string;
+    recordingId: string;
+    service: string;
+    receiverId?: string;
+    at: string;
+  },
 ): EventBody {
   return {
     type: 'recording.manifest',

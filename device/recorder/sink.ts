@@ -9,9 +9,13 @@ import type { SegmentRecord } from './segments.js';
 
 export interface RecorderSink {
   /** A recorder process started; returns a handle for `processEnded` (null if it was not journalled). */
-  processStarted(p: { pid: number; startTicks: number; bootId: string; cmdline: string; startedAt: string }):
-    | number
-    | null;
+  processStarted(p: {
+    pid: number;
+    startTicks: number;
+    bootId: string;
+    cmdline: string;
+    startedAt: string;
+  }): number | null;
   processEnded(handle: number, at: string, reason: string): void;
   /** A segment file started receiving data. */
   segmentOpened(s: { file: string; start: string; gapBeforeMs: number }): void;
@@ -82,7 +86,10 @@ export function segmentRecordsFromCatalogue(segments: readonly Segment[]): Segme
       ccErrors: s.ccErrors,
       holes: s.holes,
       gapBeforeMs: s.gapBeforeMs,
-      probe: s.state === 'damaged' ? (probe ?? { ok: false, durationMs: 0, programmeFound: false, streams: [] }) : probe,
+      probe:
+        s.state === 'damaged'
+          ? (probe ?? { ok: false, durationMs: 0, programmeFound: false, streams: [] })
+          : probe,
     };
   });
 }

@@ -202,7 +202,10 @@ export async function killOrphans(deps: KillOrphansDeps): Promise<OrphanReport[]
       reports.push({ ...base, action: 'gone' });
       continue;
     }
-    deps.logger.warn({ pid: row.pid, signal: result, recordingId: row.recordingId }, 'stopped orphaned recorder');
+    deps.logger.warn(
+      { pid: row.pid, signal: result, recordingId: row.recordingId },
+      'stopped orphaned recorder',
+    );
     deps.journal.markEnded(row.id, nowIso(), `recovery: orphan stopped with ${result}`);
     reports.push({ ...base, action: 'killed', signal: result });
   }
@@ -216,7 +219,10 @@ export async function killOrphans(deps: KillOrphansDeps): Promise<OrphanReport[]
       if (!id || id.state === 'Z' || id.ppid === selfPid || !writesUnder(id.cmdline, deps.scanRoot)) continue;
       const result = await stopProcess(id, deps, kill);
       if (result === 'gone') continue;
-      deps.logger.warn({ pid, signal: result }, 'stopped unjournalled recorder writing into the recordings root');
+      deps.logger.warn(
+        { pid, signal: result },
+        'stopped unjournalled recorder writing into the recordings root',
+      );
       reports.push({ pid, action: 'killed', signal: result });
     }
   }

@@ -305,7 +305,9 @@ export class RecordingsRepo {
   /** Updates a segment's figures (growth while writing, or the final figures and verdict). */
   updateSegment(
     id: number,
-    u: Partial<Pick<Segment, 'start' | 'end' | 'bytes' | 'durationMs' | 'ccErrors' | 'holes' | 'state' | 'probe'>>,
+    u: Partial<
+      Pick<Segment, 'start' | 'end' | 'bytes' | 'durationMs' | 'ccErrors' | 'holes' | 'state' | 'probe'>
+    >,
   ): Segment {
     const cur = this.db.prepare('SELECT * FROM segments WHERE id = ?').get(id) as RawSegment | undefined;
     if (!cur) throw new StoreError('NOT_FOUND', `no segment ${id}`);

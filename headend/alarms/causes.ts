@@ -21,8 +21,9 @@ export function kindCause(kind: AlarmKind, text?: string): Cause {
 
 /** Evidence from a sentence and its figures (at most 32, PROTOCOL.md's evidence rule). */
 export function evidence(text: string, facts: EvidenceFacts = {}): Evidence {
-  const entries = Object.entries(facts).slice(0, 32);
-  return { text, facts: Object.fromEntries(entries) };
+  const keys = Object.keys(facts);
+  if (keys.length <= 32) return { text, facts };
+  return { text, facts: Object.fromEntries(keys.slice(0, 32).map((k) => [k, facts[k] ?? null])) };
 }
 
 /** "1.4 dB", signed when asked ("−4.0 dB"). */

@@ -113,11 +113,21 @@ export interface Core {
   byId: Map<string, Entry>;
   dirty: Set<string>;
   stations: Map<string, StationState>;
+  /** Entry keys per station (presence changes touch only that station's entries). */
+  stationKeys: Map<string, Set<string>>;
   fleets: Map<string, FleetState>;
+  /** Fleets whose membership changed since the last tick. */
+  dirtyFleets: Set<FleetState>;
+  /** Per carrier: the stations receiving it and those at margin warning or worse (peer comparison). */
+  carrierMargins: Map<string, { all: Set<string>; low: Set<string> }>;
   trends: MarginTrends;
   nowOf(at?: number): number;
   keyOf(station: string | null, kind: AlarmKind, subject: string): string;
   entryOf(station: string | null, kind: AlarmKind, subject: string): Entry;
+  /** Forgets an entry (no alarm, nothing held). */
+  dropEntry(e: Entry): void;
+  /** Entries of one station. */
+  entriesOf(station: string): Entry[];
   stationState(id: string): StationState;
   /** Records `r` from `source` (holds default to the kind's rule) and evaluates its entry. */
   apply(
@@ -149,7 +159,10 @@ export function createCore(deps: AlarmEngineDeps): Core {
     byId: new Map(),
     dirty: new Set(),
     stations: new Map(),
+    stationKeys: new Map(),
     fleets: new Map(),
+    dirtyFleets: new Set(),
+    carrierMargins: new Map(),
     trends: new MarginTrends(t.alarmTrendWindowMs),
     nowOf(at) {
       // Time never runs backwards inside the engine, whatever order observations arrive in.
@@ -173,8 +186,26 @@ export function createCore(deps: AlarmEngineDeps): Core {
           releasedFrom: null,
         };
         core.entries.set(key, e);
+        if (station !== null) {
+          const keys = core.stationKeys.get(station) ?? new Set<string>();
+          keys.add(key);
+          core.stationKeys.set(station, keys);
+        }
       }
       return e;
+    },
+    dropEntry(e) {
+      core.entries.delete(e.key);
+      core.dirty.delete(e.key);
+      if (e.station !== null) core.stationKeys.get(e.station)?.delete(e.key);
+    },
+    entriesOf(station) {
+      const out: Entry[] = [];
+      for (const k of core.stationKeys.get(station) ?? []) {
+        const e = core.entries.get(k);
+        if (e) out.push(e);
+      }
+      return out;
     },
     stationState(id) {
       let s = core.stations.get(id);
@@ -244,7 +275,7 @@ export function createCore(deps: AlarmEngineDeps): Core {
       e.hold.prune(now);
       if (e.hold.settled(e.alarm ? SEVERITY_LEVEL[e.alarm.severity] : 0, now)) {
         core.dirty.delete(e.key);
-        if (!e.alarm && e.hold.sources.size === 0) core.entries.delete(e.key);
+        if (!e.alarm && e.hold.sources.size === 0) core.dropEntry(e);
       }
     },
     emit(tr) {

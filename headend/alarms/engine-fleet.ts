@@ -33,7 +33,7 @@ export function updateFleet(core: Core, f: FleetState, now: number): void {
     minShare: core.policy.fleetMinShare,
     windowMs: core.t.fleetCorrelationWindowMs,
   });
-  const before = f.members.join(',');
+  const before = new Set(f.members);
   f.members = v.on ? v.stations : [];
   if (!v.on && !existing) return;
   const r = {
@@ -46,10 +46,11 @@ export function updateFleet(core: Core, f: FleetState, now: number): void {
   };
   core.apply(null, r, 'fleet', now);
   const e = core.entries.get(key);
-  if (e?.alarm && v.on && f.members.join(',') !== before) {
+  const joined = f.members.filter((s) => !before.has(s));
+  if (e?.alarm && v.on && (joined.length > 0 || f.members.length !== before.size)) {
     e.alarm.evidence = v.evidence;
     core.emit({ type: 'updated', at: now, alarm: e.alarm });
-    onFleetRaised(core, e, now);
+    linkStations(core, e, joined, now);
   }
 }
 
@@ -71,11 +72,20 @@ export function deferToFleet(core: Core, e: Entry, now: number): boolean {
 /** Links the already-raised lock-loss alarms of the fleet's stations to the fleet alarm. */
 export function onFleetRaised(core: Core, fe: Entry, now: number): void {
   const f = fe.carrier ? core.fleets.get(fe.carrier) : undefined;
-  if (!f || !fe.alarm) return;
-  const members = new Set(f.members);
-  for (const e of core.entries.values()) {
-    if (e.kind !== 'signal_lost' || e.carrier !== f.key || !e.station || !members.has(e.station)) continue;
-    if (e.alarm && e.alarm.linkedTo !== fe.alarm.id) {
+  if (f) linkStations(core, fe, f.members, now);
+}
+
+function linkStations(core: Core, fe: Entry, stations: readonly string[], now: number): void {
+  if (!fe.alarm) return;
+  for (const s of stations) {
+    for (const e of core.entriesOf(s)) {
+      if (
+        e.kind !== 'signal_lost' ||
+        e.carrier !== fe.carrier ||
+        !e.alarm ||
+        e.alarm.linkedTo === fe.alarm.id
+      )
+        continue;
       e.alarm.linkedTo = fe.alarm.id;
       core.emit({ type: 'linked', at: now, alarm: e.alarm });
     }
@@ -102,9 +112,9 @@ export function onFleetCleared(core: Core, carrier: string, fleetId: string, now
 
 /**
  * Refreshes which carriers `station` receives and whether it lost them (after its telemetry or presence
- * changed); re-decides the fleets whose membership changed.
+ * changed); the fleets whose membership changed are re-decided on the next tick.
  */
-export function trackLoss(core: Core, station: string, now: number): void {
+export function trackLoss(core: Core, station: string): void {
   const st = core.stationState(station);
   const wanted = new Map<string, { label: string; since: number | null }>();
   if (st.online !== false) {
@@ -140,14 +150,17 @@ export function trackLoss(core: Core, station: string, now: number): void {
       touched.add(f);
     }
   }
-  for (const f of touched) updateFleet(core, f, now);
+  // Decided on the next tick, once per carrier, however many stations changed in between.
+  for (const f of touched) core.dirtyFleets.add(f);
 }
 
 /** Re-decides every carrier with lost stations or a raised fleet alarm (on tick: windows slide). */
 export function tickFleets(core: Core, now: number): void {
   for (const f of [...core.fleets.values()]) {
-    if (f.lost.size > 0 || core.entries.get(fleetKey(core, f.key))?.alarm) updateFleet(core, f, now);
+    if (core.dirtyFleets.has(f) || f.lost.size > 0 || core.entries.get(fleetKey(core, f.key))?.alarm)
+      updateFleet(core, f, now);
   }
+  core.dirtyFleets.clear();
 }
 
 /** Re-creates a carrier's fleet state for a fleet alarm restored from the store. */

@@ -38,6 +38,7 @@ import { ALARM_KINDS, type AlarmKind } from '../../protocol/registry.js';
 import { cause as mkCause, evidence as mkEvidence, utc } from './causes.js';
 import { type AlarmEngineDeps, createCore } from './engine-core.js';
 import { restoreFleet, tickFleets, trackLoss } from './engine-fleet.js';
+import { observeTelemetry } from './engine-telemetry.js';
 import type { RecordingObservation, ScheduleObservation, StationAlarmEvent } from './station-rules.js';
 import {
   bestClockSample,
@@ -48,8 +49,6 @@ import {
   scheduleReports,
   stationAlarmReport,
 } from './station-rules.js';
-import { evaluateTelemetry } from './telemetry-rules.js';
-import { trendVerdict } from './trend.js';
 import { AlarmError, type AlarmRecord, type Cause, type Evidence, SEVERITY_LEVEL } from './types.js';
 
 export type { AlarmEngineDeps } from './engine-core.js';
@@ -66,6 +65,8 @@ export interface ConditionInput {
   cause?: Cause;
   /** Source name (several sources OR together); default `external`. */
   source?: string;
+  /** Hold times of this source, when it already held the condition itself; default: the kind's rule. */
+  holds?: { raise: number; clear: number };
   at?: number;
 }
 
@@ -110,136 +111,6 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   const blackBySvc = new Map<string, Set<string>>();
   const levelOf = (station: string | null, kind: AlarmKind, subject: string) =>
     entries.get(core.keyOf(station, kind, subject))?.hold.rawLevel() ?? 0;
-
-  function observeTelemetry(station: string, tm: Telemetry, at?: number): void {
-    const now = core.nowOf(at);
-    const st = core.stationState(station);
-    if (st.online === null) st.online = true;
-    const needed = (rx: string) => deps.receiverNeeded?.(station, rx, now);
-    const v = evaluateTelemetry(tm, {
-      station,
-      policy,
-      carrierOf: deps.carrierOf,
-      ...(deps.receiverNeeded ? { receiverNeeded: (_s: string, rx: string) => needed(rx) } : {}),
-      levelOf: (kind, subject) => levelOf(station, kind, subject),
-      marginLevel: (rx) => st.marginLevels.get(rx) ?? 'healthy',
-      previousBytes: (rec) => st.recorderBytes.get(rec),
-      peerMargins: (carrier) => peerMargins(carrier, station),
-      trendChangeDb: (rx) => trends.fitOf(station, rx)?.changeDb ?? null,
-    });
-    st.marginLevels = v.marginLevels;
-    st.recorderBytes = v.recorderBytes;
-    st.receivers = new Map(
-      tm.receivers.map((r) => [
-        r.id,
-        {
-          carrier: r.service ? (deps.carrierOf(r.service)?.key ?? null) : null,
-          service: r.service,
-          needed: needed(r.id) ?? r.service !== null,
-        },
-      ]),
-    );
-    const reported = new Set<string>();
-    for (const r of v.reports) {
-      reported.add(core.keyOf(station, r.kind, r.subject));
-      core.apply(station, r, 'telemetry', now);
-    }
-    for (const k of st.telemetryKeys) {
-      const e = entries.get(k);
-      if (!e || reported.has(k)) continue;
-      const keep = v.keep.find((x) => x.subject === e.subject && (x.kind === '*' || x.kind === e.kind));
-      if (keep && (!keep.ifRaised || e.alarm)) {
-        reported.add(k); // not judged by this message: keep what was known
-        continue;
-      }
-      const gone = {
-        kind: e.kind,
-        subject: e.subject,
-        level: 0,
-        evidence: mkEvidence('no longer reported'),
-        carrier: e.carrier,
-      };
-      core.apply(
-        station,
-        { ...gone, cause: e.hold.strongest()?.cause ?? mkCause('flaky-uplink', '') },
-        'telemetry',
-        now,
-      );
-    }
-    st.telemetryKeys = reported;
-    for (const s of v.marginSamples) {
-      if (core.sunWindow(station, now, now)) continue; // sun-outage dips are not a trend (DOMAIN.md §2)
-      if (trends.add(station, s.receiver, s.carrier, s.marginDb, now))
-        evaluateTrend(station, s.receiver, s.carrier, now);
-    }
-    trackLoss(core, station, now);
-  }
-
-  function peerMargins(carrier: string, except: string): { low: number; total: number } {
-    let low = 0;
-    let total = 0;
-    for (const [id, st] of core.stations) {
-      if (id === except || st.online === false) continue;
-      for (const [rx, r] of st.receivers) {
-        if (r.carrier !== carrier) continue;
-        total += 1;
-        if ((st.marginLevels.get(rx) ?? 'healthy') !== 'healthy') low += 1;
-        break;
-      }
-    }
-    return { low, total };
-  }
-
-  function evaluateTrend(station: string, rx: string, carrier: string, now: number): void {
-    const fit = trends.fitOf(station, rx);
-    const peers = trends.peerChanges(carrier, station);
-    const active = levelOf(station, 'margin_trend', rx) > 0;
-    const vd = trendVerdict(fit, peers, active, {
-      dropDb: policy.trendDropDb,
-      peerStableDb: policy.trendPeerStableDb,
-      minPeers: policy.trendMinPeers,
-    });
-    if (!vd.on && !active) return;
-    const service = core.stations.get(station)?.receivers.get(rx)?.service;
-    const label = (service ? deps.carrierOf(service)?.label : undefined) ?? carrier;
-    const fell = fit ? -fit.changeDb : 0;
-    const span = fit ? fit.spanMs : 0;
-    const spanText =
-      span >= 86_400_000 ? `${(span / 86_400_000).toFixed(1)} days` : `${Math.round(span / 60_000)} min`;
-    const med = vd.peerMedianDb;
-    const r1 = (x: number) => Math.round(x * 10) / 10;
-    const text =
-      `margin fell ${fell.toFixed(1)} dB over ${spanText} (${fit?.fromDb.toFixed(1)} → ${fit?.toDb.toFixed(1)} dB) on ${rx} ` +
-      `while ${peers.length} other station${peers.length === 1 ? '' : 's'} on ${label} held steady ` +
-      `(median change ${med >= 0 ? '+' : '−'}${Math.abs(med).toFixed(1)} dB) → dish alignment or snow`;
-    core.apply(
-      station,
-      {
-        kind: 'margin_trend',
-        subject: rx,
-        level: vd.on ? 2 : 0,
-        cause: mkCause('dish-misaligned', 'dish alignment or snow load'),
-        evidence: mkEvidence(text, {
-          receiver: rx,
-          changeDb: fit ? r1(fit.changeDb) : null,
-          spanMs: span,
-          peers: peers.length,
-          peerMedianChangeDb: Number.isNaN(med) ? null : r1(med),
-          carrier: label,
-        }),
-        carrier,
-      },
-      'trend',
-      now,
-    );
-    // The decline keeps growing after the raise: refresh the evidence (at most once per bucket, when it moved ≥ 0.2 dB).
-    const a = entries.get(core.keyOf(station, 'margin_trend', rx))?.alarm;
-    const shown = a?.evidence.facts.changeDb;
-    if (a && vd.on && fit && typeof shown === 'number' && Math.abs(fit.changeDb - shown) >= 0.2) {
-      a.evidence = entries.get(core.keyOf(station, 'margin_trend', rx))?.hold.sources.get('trend')?.evidence ?? a.evidence;
-      core.emit({ type: 'updated', at: now, alarm: a });
-    }
-  }
 
   function dropStationSource(key: string, alarmId: string, now: number): void {
     const e = entries.get(key);
@@ -288,14 +159,20 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         if (lag && !lag.alarm) lag.hold.sources.delete('lag');
       }
       core.apply(station, offlineReport(p.online, now), 'presence', now);
-      trackLoss(core, station, now);
-      for (const e of [...entries.values()]) {
-        if (e.station !== station) continue;
+      if (!p.online) {
+        // A disconnected station is nobody's peer: it reports nothing current.
+        for (const m of core.carrierMargins.values()) {
+          m.all.delete(station);
+          m.low.delete(station);
+        }
+      }
+      trackLoss(core, station);
+      for (const e of core.entriesOf(station)) {
         dirty.add(e.key);
         core.evaluate(e, now);
       }
     },
-    observeTelemetry,
+    observeTelemetry: (station, tm, at) => observeTelemetry(core, station, tm, at),
     observeStationAlarm(station, ev, at) {
       const now = core.nowOf(at);
       const st = core.stationState(station);
@@ -375,7 +252,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         evidence: c.evidence ?? mkEvidence(info.summary),
         carrier: null,
       };
-      core.apply(c.station, r, c.source ?? 'external', now);
+      core.apply(c.station, r, c.source ?? 'external', now, c.holds);
     },
     tick(at) {
       const now = core.nowOf(at);
@@ -454,13 +331,16 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       }
     },
     forgetStation(station) {
-      for (const e of [...entries.values()]) {
-        if (e.station !== station) continue;
+      for (const e of core.entriesOf(station)) {
         e.hold.sources.clear();
         dirty.delete(e.key);
-        if (!e.alarm) entries.delete(e.key);
+        if (!e.alarm) core.dropEntry(e);
       }
       core.stations.delete(station);
+      for (const m of core.carrierMargins.values()) {
+        m.all.delete(station);
+        m.low.delete(station);
+      }
       trends.forget(station);
       for (const f of core.fleets.values()) {
         f.lost.delete(station);

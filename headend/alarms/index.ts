@@ -3,6 +3,7 @@
  * persistence and webhooks. Ingest and the HTTP API use `createAlarmService`; tests and tools may use the
  * engine alone.
  */
+export { type RelayedAlarm, relayToEngine } from './board-relay.js';
 export { type CarrierLookup, carrierLookupFromLineup } from './carriers.js';
 export { type AlarmEngine, type AlarmEngineDeps, type ConditionInput, createAlarmEngine } from './engine.js';
 export {

@@ -4,15 +4,13 @@
  * builders: the engine keeps the state (sample windows, previous levels) and applies the holds.
  */
 
-import type { z } from 'zod';
 import { FAILURES, type FailureId } from '../../protocol/failures.js';
 import type { ScheduleVersion } from '../../protocol/messages/common.js';
-import type { AlarmClearedEvent, AlarmRaisedEvent } from '../../protocol/messages/events.js';
-import type { AlarmKind } from '../../protocol/registry.js';
+import type { AlarmKind, AlarmSeverity } from '../../protocol/registry.js';
 import { cause, duration, evidence, kindCause, utc } from './causes.js';
 import { RECORDING_DEGRADED_KIND, RECORDING_FAILED_KIND } from './rules.js';
 import type { RuleReport } from './telemetry-rules.js';
-import { SEVERITY_LEVEL } from './types.js';
+import { type EvidenceFacts, SEVERITY_LEVEL } from './types.js';
 
 /** Presence → `station_offline` (raised after the grace period by the rule's hold). */
 export function offlineReport(online: boolean, since: number): RuleReport {
@@ -256,9 +254,22 @@ export function recordingReports(m: RecordingObservation, damagedBelow: number):
   return out;
 }
 
-type Raised = z.infer<typeof AlarmRaisedEvent>;
-type Cleared = z.infer<typeof AlarmClearedEvent>;
-export type StationAlarmEvent = Raised | Cleared;
+/**
+ * What the engine reads of a station's `alarm.raised` / `alarm.cleared` event. The protocol's events
+ * (protocol/messages/events.ts) fit it as they are; so does an alarm relayed by another headend module.
+ */
+export type StationAlarmEvent =
+  | {
+      type: 'alarm.raised';
+      alarmId: string;
+      kind: AlarmKind;
+      severity: AlarmSeverity;
+      receiverId?: string | undefined;
+      message: string;
+      evidence: EvidenceFacts;
+    }
+  | { type: 'alarm.cleared'; alarmId: string; kind: AlarmKind };
+type Raised = Extract<StationAlarmEvent, { type: 'alarm.raised' }>;
 
 /** A station's `alarm.raised` → a report for its (kind, receiver); black/silent names peers seeing the same. */
 export function stationAlarmReport(

@@ -11,7 +11,7 @@ import {
   requiredCnDb,
 } from '../../protocol/link-budget.js';
 import type { Telemetry } from '../../protocol/messages/telemetry.js';
-import type { AlarmKind } from '../../protocol/registry.js';
+import { ALARM_KIND_NAMES, type AlarmKind } from '../../protocol/registry.js';
 import { cause, db, evidence, kindCause, pct } from './causes.js';
 import type { AlarmPolicy } from './rules.js';
 import type { CarrierInfo, Cause, Evidence } from './types.js';
@@ -168,6 +168,11 @@ export function evaluateTelemetry(tm: Telemetry, ctx: TelemetryContext): Telemet
       const lvl = nextMarginLevel(ctx.marginLevel(r.id), margin, ctx.policy.margin as MarginPolicy);
       out.marginLevels.set(r.id, lvl);
       if (carrier) out.marginSamples.push({ receiver: r.id, carrier: carrier.key, marginDb: margin });
+      if (lvl === 'healthy') {
+        report(zero('margin_low', r.id, carrierKey));
+        recorderRules(tm, r, ctx, out, carrierKey);
+        continue;
+      }
       const modcod = carrier ? `${carrier.system} ${carrier.modulation} ${carrier.fec}` : 'its carrier';
       report({
         kind: 'margin_low',
@@ -195,8 +200,17 @@ export function evaluateTelemetry(tm: Telemetry, ctx: TelemetryContext): Telemet
   return out;
 }
 
+/** Constant data (frozen): what "condition absent" reports carry, so most reports allocate nothing. */
+const ABSENT = Object.freeze(evidence('condition absent', Object.freeze({})));
+const ABSENT_CAUSE = Object.freeze(
+  Object.fromEntries(ALARM_KIND_NAMES.map((k) => [k, Object.freeze(kindCause(k))])) as Record<
+    AlarmKind,
+    Cause
+  >,
+);
+
 function zero(kind: AlarmKind, subject: string, carrier: string | null): RuleReport {
-  return { kind, subject, level: 0, cause: kindCause(kind), evidence: evidence('condition absent'), carrier };
+  return { kind, subject, level: 0, cause: ABSENT_CAUSE[kind], evidence: ABSENT, carrier };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;

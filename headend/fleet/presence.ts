@@ -21,6 +21,7 @@ import { PLANNER_VERSION } from '../../protocol/planner/index.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Store } from '../store/index.js';
 import type { AlarmBoard } from './alarm-board.js';
+import { createWriteBatch } from './write-batch.js';
 
 export type Connection = 'online' | 'disconnected' | 'unknown';
 
@@ -60,8 +61,11 @@ export interface PresenceDeps {
   alarms: AlarmBoard;
   logger: Logger;
   now?: () => Date;
-  /** After an accepted birth (the ingest publishes the ack of its store, the tracker reads its schedule). */
-  onBirth?: (stationId: string, birth: StationBirth) => void;
+  /**
+   * After an accepted birth (the tracker reads its schedule). `newConnection`: a connection (or store)
+   * the headend had not seen yet — not a state republished on the same connection after applying a document.
+   */
+  onBirth?: (stationId: string, birth: StationBirth, newConnection: boolean) => void;
 }
 
 export interface Presence {
@@ -76,6 +80,8 @@ export interface Presence {
   list(): StationPresence[];
   /** Listens to changes (SSE); returns the remover. */
   onChange(listener: (p: StationPresence) => void): () => void;
+  /** Writes the queued history rows now (they are written once per turn of the event loop). */
+  flush(): void;
 }
 
 export function createPresence(deps: PresenceDeps): Presence {
@@ -86,6 +92,16 @@ export function createPresence(deps: PresenceDeps): Presence {
   const lastPayload = new Map<string, string>();
   const listeners = new Set<(p: StationPresence) => void>();
   let brokerUp = false;
+  const writes = createWriteBatch(store, log, 'presence history');
+  // Stations are never deleted (revoked ones keep their history), so a positive look-up can be cached.
+  const known = new Set<string>();
+  const exists = store.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM stations WHERE id = ?');
+  const registered = (id: string) => {
+    if (known.has(id)) return true;
+    if (!exists.get(id)) return false;
+    known.add(id);
+    return true;
+  };
 
   const entry = (stationId: string): StationPresence => {
     let p = map.get(stationId);
@@ -125,7 +141,8 @@ export function createPresence(deps: PresenceDeps): Presence {
   const record = (stationId: string, online: boolean, boot: Boot, text: string) => {
     if (lastPayload.get(stationId) === text) return;
     lastPayload.set(stationId, text);
-    store.stateHistory.append({ stationId, online, boot, payload: text });
+    const at = now().toISOString();
+    writes.add(() => store.stateHistory.append({ stationId, online, boot, payload: text, at }));
   };
 
   const presence: Presence = {
@@ -151,8 +168,7 @@ export function createPresence(deps: PresenceDeps): Presence {
 
     handle(stationId, payload) {
       if (payload.length === 0) return 'cleared'; // a retained state was cleared (decommissioning)
-      const station = store.stations.get(stationId);
-      if (!station) {
+      if (!registered(stationId)) {
         log.warn({ event: 'state-unknown-station', stationId }, 'state from a station not in the registry');
         return 'unknown-station';
       }
@@ -174,6 +190,8 @@ export function createPresence(deps: PresenceDeps): Presence {
           return 'stale-birth';
         }
         const duplicate = p.connection === 'online' && lastPayload.get(stationId) === text;
+        const newConnection =
+          p.connection !== 'online' || !sameStore || p.boot === null || compareBoot(s.boot, p.boot) !== 0;
         if (!sameStore)
           log.info(
             { event: 'store-changed', stationId, from: p.storeId, to: s.storeId },
@@ -196,7 +214,7 @@ export function createPresence(deps: PresenceDeps): Presence {
           p.offlineAlarm = false;
           alarms.clear('station_offline', stationId, '', { boot: `${s.boot.n}.${s.boot.conn}` });
         }
-        deps.onBirth?.(stationId, s);
+        deps.onBirth?.(stationId, s, newConnection);
         if (duplicate) return 'duplicate';
         changed(p);
         return 'birth';
@@ -267,6 +285,7 @@ export function createPresence(deps: PresenceDeps): Presence {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    flush: () => writes.flush(),
   };
   return presence;
 }

@@ -61,6 +61,10 @@ export function createScheduleTracker(deps: {
   const now = deps.now ?? (() => new Date());
   const applied = new Map<string, AppliedReport | null>();
   const rejected = new Map<string, RejectionReport | null>();
+  // One prepared look-up per report (every station reports after every document it applies).
+  const issuedHash = store.db.prepare<[string, number, number], { sha256: string }>(
+    'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
+  );
   const firstNewer = store.db.prepare<[string, number, number, number], { at: string | null }>(
     `SELECT MIN(issued_at) AS at FROM schedule_docs WHERE station_id = ? AND (epoch > ? OR (epoch = ? AND n > ?))`,
   );
@@ -70,8 +74,9 @@ export function createScheduleTracker(deps: {
       alarms.clear('schedule_unknown_version', stationId);
       return;
     }
-    const version = store.schedules.wasIssued(stationId, a.version);
-    const exact = version && store.schedules.wasIssued(stationId, a.version, a.hash);
+    const issued = issuedHash.get(stationId, a.version.epoch, a.version.n);
+    const version = issued !== undefined;
+    const exact = issued?.sha256 === a.hash;
     if (exact) {
       alarms.clear('schedule_unknown_version', stationId);
       return;

@@ -3,19 +3,21 @@
  * the wiring that turns fleet changes into live messages (presence, alarms, applied events → SSE).
  */
 import express, { type Router } from 'express';
-import { stationRoutes } from './routes/stations.js';
 import { ApiRegistry } from './api.js';
 import { authenticate, csrfGuard } from './auth.js';
 import type { ApiContext } from './context.js';
+import { notFoundHandler } from './errors.js';
 import { openapiDocument } from './openapi.js';
 import { createRecordingRequests, type RecordingRequests } from './recording-requests.js';
 import { authRoutes } from './routes/auth.js';
+import { conferenceRoutes } from './routes/conferences.js';
 import { entryRoutes } from './routes/entries.js';
 import { guideRoutes } from './routes/guide.js';
 import { operationRoutes } from './routes/operations.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { registryRoutes } from './routes/registry.js';
 import { stationLive } from './routes/station-view.js';
+import { stationRoutes } from './routes/stations.js';
 import { userRoutes } from './routes/users.js';
 
 /** Largest JSON body accepted (a whole line-up of 500 services fits comfortably). */
@@ -48,6 +50,7 @@ export function createApi(ctx: ApiContext): Api {
   entryRoutes(registry, ctx);
   recordingRoutes(registry, ctx, requests);
   operationRoutes(registry, ctx);
+  const conferencesOff = conferenceRoutes(registry, ctx);
   let doc: Record<string, unknown> | null = null;
   const openapi = () => {
     doc ??= openapiDocument(registry, { version: ctx.version });
@@ -70,8 +73,10 @@ export function createApi(ctx: ApiContext): Api {
   router.use(authenticate(ctx.users));
   router.use(csrfGuard());
   registry.mount(router, { jsonLimitBytes: JSON_LIMIT_BYTES });
+  // Unknown API paths are JSON 404s, never the UI's index.html.
+  router.use(notFoundHandler());
 
-  const offs: (() => void)[] = [];
+  const offs: (() => void)[] = [conferencesOff];
   const fleet = ctx.fleet;
   if (fleet) {
     const pushStation = (stationId: string) => {
@@ -94,9 +99,22 @@ export function createApi(ctx: ApiContext): Api {
     if (fleet.ingest) {
       offs.push(
         fleet.ingest.onApplied((stationId, e) => {
-          const brief: Record<string, unknown> = { stationId, type: e.type, at: e.at, storeId: e.storeId, seq: e.seq };
-          if (e.type === 'occurrence.state') Object.assign(brief, { entryId: e.entryId, nominalStart: e.nominalStart, state: e.state, reason: e.reason ?? null });
-          if (e.type === 'recording.manifest') Object.assign(brief, { entryId: e.entryId, nominalStart: e.nominalStart, outcome: e.outcome });
+          const brief: Record<string, unknown> = {
+            stationId,
+            type: e.type,
+            at: e.at,
+            storeId: e.storeId,
+            seq: e.seq,
+          };
+          if (e.type === 'occurrence.state')
+            Object.assign(brief, {
+              entryId: e.entryId,
+              nominalStart: e.nominalStart,
+              state: e.state,
+              reason: e.reason ?? null,
+            });
+          if (e.type === 'recording.manifest')
+            Object.assign(brief, { entryId: e.entryId, nominalStart: e.nominalStart, outcome: e.outcome });
           ctx.sse.publish({ type: 'event', stations: [stationId], data: brief });
           if (e.type === 'schedule.applied' || e.type === 'schedule.rejected') pushStation(stationId);
         }),

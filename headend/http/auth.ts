@@ -11,8 +11,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { isStationScoped, type Permission, roleCan } from '../users/roles.js';
 import type { Session, UserStore } from '../users/index.js';
+import { isStationScoped, type Permission, roleCan } from '../users/roles.js';
 import type { User } from '../users/users-repo.js';
 import { forbidden, HttpError, unauthorized } from './errors.js';
 
@@ -172,7 +172,11 @@ export interface LoginLimitOptions {
   windowMs: number;
 }
 
-export const DEFAULT_LOGIN_LIMITS: LoginLimitOptions = { maxPerUser: 5, maxPerAddress: 30, windowMs: 15 * 60_000 };
+export const DEFAULT_LOGIN_LIMITS: LoginLimitOptions = {
+  maxPerUser: 5,
+  maxPerAddress: 30,
+  windowMs: 15 * 60_000,
+};
 
 /**
  * Failed-login counters in memory (a restart forgets them; the scrypt cost still bounds guessing). Only

@@ -50,7 +50,10 @@ export function composeApi(deps: ApiComposeDeps): { ctx: ApiContext; close(): vo
     try {
       users.sessions.prune();
     } catch (err) {
-      deps.logger.warn({ event: 'session-prune-failed', err: (err as Error).message }, 'could not prune sessions');
+      deps.logger.warn(
+        { event: 'session-prune-failed', err: (err as Error).message },
+        'could not prune sessions',
+      );
     }
   }, 3_600_000);
   prune.unref();
@@ -66,11 +69,19 @@ export function composeApi(deps: ApiComposeDeps): { ctx: ApiContext; close(): vo
     dataDir: deps.dataDir,
     guide: { importer, ...(cp ? { onImported: (r) => cp.guideImported(r) } : {}) },
     ...(deps.loginLimits ? { loginLimits: deps.loginLimits } : {}),
-    ...(deps.rpc ? { rpc: deps.rpc } : {}),
+    // Station RPC: the control plane's client (diagnostics, protect/delete forwarded to the station).
+    ...(deps.rpc || cp?.rpc ? { rpc: (deps.rpc ?? cp?.rpc) as RpcPort } : {}),
     ...(cp
       ? {
-          fleet: { presence: cp.presence, tracker: cp.tracker, telemetry: cp.telemetry, alarms: cp.alarms, ingest: cp.ingest },
+          fleet: {
+            presence: cp.presence,
+            tracker: cp.tracker,
+            telemetry: cp.telemetry,
+            alarms: cp.alarms,
+            ingest: cp.ingest,
+          },
           scheduling: { scheduling: cp.scheduling, preview: cp.preview },
+          conferences: cp.conferences,
           onLineupChanged: () => cp.lineupChanged(),
           onStationsChanged: (actor: string) => cp.stationsChanged(actor),
         }

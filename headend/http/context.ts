@@ -8,13 +8,14 @@ import type { Logger } from 'pino';
 import type { RpcError } from '../../protocol/messages/rpc.js';
 import type { RpcParams, RpcResult } from '../../protocol/messages/rpc-methods.js';
 import type { RpcMethod } from '../../protocol/registry.js';
+import type { Conferences } from '../conferences/index.js';
 import type { AlarmBoard } from '../fleet/alarm-board.js';
 import type { EventIngest } from '../fleet/ingest.js';
 import type { Presence } from '../fleet/presence.js';
 import type { ScheduleTracker } from '../fleet/schedule-status.js';
 import type { TelemetryIngest } from '../fleet/telemetry.js';
-import type { GuideImporter } from '../guide/import-worker.js';
 import type { ImportReport } from '../guide/import-report.js';
+import type { GuideImporter } from '../guide/import-worker.js';
 import type { Scheduling } from '../scheduling/entries.js';
 import type { Preview } from '../scheduling/preview.js';
 import type { Store } from '../store/index.js';
@@ -39,7 +40,9 @@ export interface SchedulingPort {
 }
 
 /** One RPC answer. */
-export type RpcAnswer<M extends RpcMethod> = { ok: true; result: RpcResult<M> } | { ok: false; error: RpcError };
+export type RpcAnswer<M extends RpcMethod> =
+  | { ok: true; result: RpcResult<M> }
+  | { ok: false; error: RpcError };
 
 /** Request/response to one station (DESIGN.md §4 RPC); answers DISCONNECTED at once for a station that is away. */
 export interface RpcPort {
@@ -77,6 +80,8 @@ export interface ApiContext {
   scheduling?: SchedulingPort;
   guide?: GuidePort;
   rpc?: RpcPort;
+  /** Video conferences and their live attendance (headend/conferences). */
+  conferences?: Conferences;
   /** After the line-up changed: recompile documents and republish the line-up. */
   onLineupChanged?: () => void;
   /** After stations or groups changed: re-resolve county/group/all targets. */

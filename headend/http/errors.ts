@@ -85,7 +85,14 @@ const CODE_STATUS: Record<string, number> = {
 };
 
 /** Error classes of inner layers whose `code` is meant for callers. */
-const TYPED = new Set(['StoreError', 'SchedulingError', 'UsersError', 'GuideImportError', 'PlannerError', 'AlarmError']);
+const TYPED = new Set([
+  'StoreError',
+  'SchedulingError',
+  'UsersError',
+  'GuideImportError',
+  'PlannerError',
+  'AlarmError',
+]);
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -113,7 +120,8 @@ function problemOf(err: unknown): ProblemBody {
     ...extra,
   });
   if (err instanceof HttpError) return make(err.status, err.code, err.message, err.extra);
-  if (err instanceof z.ZodError) return make(400, 'VALIDATION_FAILED', 'the request is invalid', { issues: zodIssues(err) });
+  if (err instanceof z.ZodError)
+    return make(400, 'VALIDATION_FAILED', 'the request is invalid', { issues: zodIssues(err) });
   const e = err as {
     name?: string;
     code?: unknown;
@@ -129,7 +137,9 @@ function problemOf(err: unknown): ProblemBody {
     const status = CODE_STATUS[e.code] ?? 400;
     const issues = Array.isArray(e.issues) ? (e.issues as FieldIssue[]) : undefined;
     const details =
-      e.line !== undefined ? { line: e.line, ...(e.column !== undefined ? { column: e.column } : {}) } : undefined;
+      e.line !== undefined
+        ? { line: e.line, ...(e.column !== undefined ? { column: e.column } : {}) }
+        : undefined;
     const code = e.code === 'INVALID_INPUT' ? 'VALIDATION_FAILED' : e.code.toUpperCase().replace(/-/g, '_');
     return make(status, code, e.message ?? code, {
       ...(issues && issues.length > 0 ? { issues } : {}),
@@ -140,7 +150,8 @@ function problemOf(err: unknown): ProblemBody {
   if (typeof e === 'object' && e !== null && typeof e.type === 'string') {
     const status = e.status ?? e.statusCode ?? 400;
     if (e.type === 'entity.too.large') return make(413, 'PAYLOAD_TOO_LARGE', 'the request body is too large');
-    if (e.type === 'entity.parse.failed') return make(400, 'INVALID_JSON', 'the request body is not valid JSON');
+    if (e.type === 'entity.parse.failed')
+      return make(400, 'INVALID_JSON', 'the request body is not valid JSON');
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
       return make(415, 'UNSUPPORTED_ENCODING', e.message ?? 'unsupported encoding');
     if (status < 500) return make(status, 'BAD_REQUEST', e.message ?? 'bad request');

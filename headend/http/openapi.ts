@@ -75,14 +75,19 @@ function operation(r: AnyRoute): Json {
   } else {
     responses[status === 200 ? '204' : String(status)] = { description: 'success' };
   }
-  if (r.params || r.query || r.body || r.rawBody) responses['400'] = problemRef('invalid request (field errors in `issues`)');
+  if (r.params || r.query || r.body || r.rawBody)
+    responses['400'] = problemRef('invalid request (field errors in `issues`)');
   if (r.access !== 'public') {
     responses['401'] = problemRef('not logged in, or the bearer token is invalid');
-    responses['403'] = problemRef('the role may not do this, the station is not yours, or the CSRF token is missing');
+    responses['403'] = problemRef(
+      'the role may not do this, the station is not yours, or the CSRF token is missing',
+    );
   }
   if (r.path.includes(':')) responses['404'] = problemRef('no such resource');
   const op: Json = {
-    operationId: `${r.method}${openapiPath(r.path).replace(/[{}]/g, '').replace(/[/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
+    operationId: `${r.method}${openapiPath(r.path)
+      .replace(/[{}]/g, '')
+      .replace(/[/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
     tags: [r.tag],
     summary: r.summary,
     description: [
@@ -101,12 +106,17 @@ function operation(r: AnyRoute): Json {
   };
   if (r.access !== 'public') op.security = [{ session: [], csrf: [] }, { bearer: [] }];
   if (r.body) {
-    op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(r.body, 'input') } } };
+    op.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: schemaOf(r.body, 'input') } },
+    };
   } else if (r.rawBody) {
     op.requestBody = {
       required: true,
       description: `at most ${r.rawBody.limitBytes} bytes`,
-      content: Object.fromEntries(r.rawBody.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+      content: Object.fromEntries(
+        r.rawBody.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+      ),
     };
   }
   return op;

@@ -31,7 +31,13 @@ export interface RecordingRequest {
 }
 
 /** Answers that mean "try again later", not "no". */
-const RETRYABLE: ReadonlySet<RpcErrorCode> = new Set(['DISCONNECTED', 'TIMEOUT', 'BUSY', 'MAINTENANCE_HOLD', 'EXPIRED']);
+const RETRYABLE: ReadonlySet<RpcErrorCode> = new Set([
+  'DISCONNECTED',
+  'TIMEOUT',
+  'BUSY',
+  'MAINTENANCE_HOLD',
+  'EXPIRED',
+]);
 
 interface Row {
   id: number;
@@ -62,7 +68,12 @@ const view = (r: Row): RecordingRequest => ({
 
 export interface RecordingRequests {
   /** Records the request and, when an RPC path exists, sends it now; resolves with the request's state. */
-  request(stationId: string, recordingId: string, action: RecordingAction, actor: string): Promise<RecordingRequest>;
+  request(
+    stationId: string,
+    recordingId: string,
+    action: RecordingAction,
+    actor: string,
+  ): Promise<RecordingRequest>;
   /** Sends every pending request of a station again (on its birth). */
   retryPending(stationId: string): Promise<void>;
   list(opts: { stationId: string; recordingId?: string; limit?: number }): RecordingRequest[];
@@ -98,17 +109,23 @@ export function createRecordingRequests(deps: {
       const answer =
         row.action === 'delete'
           ? await rpc.call(row.station_id, 'recordings.delete', { recordingId: row.recording_id }, opts)
-          : await rpc.call(row.station_id, 'recordings.protect', { recordingId: row.recording_id, protect: row.action === 'protect' }, opts);
+          : await rpc.call(
+              row.station_id,
+              'recordings.protect',
+              { recordingId: row.recording_id, protect: row.action === 'protect' },
+              opts,
+            );
       if (answer.ok) update(row.id, 'done', null);
       else if (RETRYABLE.has(answer.error.code)) {
-        db.prepare('UPDATE recording_requests SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?').run(
-          `${answer.error.code}: ${answer.error.message}`,
-          deps.now().toISOString(),
-          row.id,
-        );
+        db.prepare(
+          'UPDATE recording_requests SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?',
+        ).run(`${answer.error.code}: ${answer.error.message}`, deps.now().toISOString(), row.id);
       } else update(row.id, 'failed', `${answer.error.code}: ${answer.error.message}`);
     } catch (err) {
-      deps.logger.warn({ event: 'recording-request-send-failed', id: row.id, err: (err as Error).message }, 'could not send a recording request');
+      deps.logger.warn(
+        { event: 'recording-request-send-failed', id: row.id, err: (err as Error).message },
+        'could not send a recording request',
+      );
     } finally {
       inFlight.delete(row.id);
     }
@@ -139,15 +156,23 @@ export function createRecordingRequests(deps: {
     },
     async retryPending(stationId) {
       const rows = db
-        .prepare<[string], Row>("SELECT * FROM recording_requests WHERE station_id = ? AND status = 'pending' ORDER BY id")
+        .prepare<[string], Row>(
+          "SELECT * FROM recording_requests WHERE station_id = ? AND status = 'pending' ORDER BY id",
+        )
         .all(stationId);
       for (const r of rows) await send(r);
     },
     list: (opts) =>
       (opts.recordingId === undefined
-        ? db.prepare<[string, number], Row>('SELECT * FROM recording_requests WHERE station_id = ? ORDER BY id DESC LIMIT ?').all(opts.stationId, opts.limit ?? 100)
+        ? db
+            .prepare<[string, number], Row>(
+              'SELECT * FROM recording_requests WHERE station_id = ? ORDER BY id DESC LIMIT ?',
+            )
+            .all(opts.stationId, opts.limit ?? 100)
         : db
-            .prepare<[string, string, number], Row>('SELECT * FROM recording_requests WHERE station_id = ? AND recording_id = ? ORDER BY id DESC LIMIT ?')
+            .prepare<[string, string, number], Row>(
+              'SELECT * FROM recording_requests WHERE station_id = ? AND recording_id = ? ORDER BY id DESC LIMIT ?',
+            )
             .all(opts.stationId, opts.recordingId, opts.limit ?? 100)
       ).map(view),
     latestByRecording(stationId) {

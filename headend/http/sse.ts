@@ -16,7 +16,7 @@ import type { Principal } from './auth.js';
 import { canSeeStation } from './auth.js';
 
 /** Message types on the stream. */
-export const LIVE_TYPES = ['station', 'event', 'schedule', 'alarm', 'guide', 'resync'] as const;
+export const LIVE_TYPES = ['station', 'event', 'schedule', 'alarm', 'guide', 'conference', 'resync'] as const;
 export type LiveType = (typeof LIVE_TYPES)[number];
 
 /** One live message. */
@@ -129,7 +129,8 @@ export class SseHub {
       this.write(client, `event: resync\ndata: {}\n\n`);
       return;
     }
-    for (const s of this.buffer) if (s.id > seen && SseHub.visible(client.principal, s.msg)) this.write(client, s.text);
+    for (const s of this.buffer)
+      if (s.id > seen && SseHub.visible(client.principal, s.msg)) this.write(client, s.text);
   }
 
   /** Sends a message to every client allowed to see it. */
@@ -158,7 +159,10 @@ export class SseHub {
       return;
     }
     if ((c.res.socket?.writableLength ?? 0) > this.o.maxBufferedBytes) {
-      this.opts.logger.warn({ event: 'sse-slow-client', user: c.principal.user.id }, 'dropping a slow live stream');
+      this.opts.logger.warn(
+        { event: 'sse-slow-client', user: c.principal.user.id },
+        'dropping a slow live stream',
+      );
       this.drop(c, true);
       return;
     }

@@ -75,7 +75,8 @@ export function serveWeb(dir: string): RequestHandler {
     }
     let p = req.path === '/' ? '/index.html' : req.path;
     let asset = assets.get(p);
-    if (!asset && !path.extname(p) && req.accepts('html') === 'html') {
+    // Only a browser navigating (Accept: text/html…) gets the UI for an unknown path; scripts get a JSON 404.
+    if (!asset && !path.extname(p) && (req.get('accept') ?? '').includes('text/html')) {
       p = '/index.html';
       asset = assets.get(p);
     }

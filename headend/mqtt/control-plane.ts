@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { TimingProfile } from '../../protocol/timing.js';
+import { type Conferences, createConferenceService } from '../conferences/index.js';
 import { type AlarmBoard, createAlarmBoard } from '../fleet/alarm-board.js';
 import { createEventIngest, type EventIngest } from '../fleet/ingest.js';
 import { createPresence, type Presence } from '../fleet/presence.js';
@@ -57,6 +58,8 @@ export interface ControlPlane {
   readonly alarms: AlarmBoard;
   /** Diagnostics RPC to stations, and the periodic clock exchange. */
   readonly rpc: RpcClient;
+  /** Video conferences and their live attendance (headend/conferences). */
+  readonly conferences: Conferences;
   /** After an XMLTV import: republish the changed guide days and re-resolve guide-linked entries. */
   guideImported(report: ImportReport): void;
   /** After a line-up change: publish it and recompile every station (tuning lives in the documents). */
@@ -115,17 +118,19 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     alarms,
     logger: child('headend/fleet/presence'),
     now,
-    onBirth(stationId, birth) {
-      publisher.publishAck(stationId);
-      // Measure the clock soon, and again to hand the first estimate back (DESIGN.md §6 Clock). Not at
-      // once: a station subscribes to its rpc/req only after publishing its birth.
-      const timer = setTimeout(() => {
-        void rpc
-          .exchangeClock(stationId)
-          .then((e) => (e && e.samples === 1 ? rpc.exchangeClock(stationId) : null))
-          .catch(() => undefined);
-      }, CLOCK_AFTER_BIRTH_MS);
-      timer.unref();
+    onBirth(stationId, birth, newConnection) {
+      if (newConnection) {
+        // Its store's ack (a new store starts at 0), and its clock: measured soon, then again to hand the
+        // first estimate back (DESIGN.md §6 Clock) — not at once, the station subscribes after its birth.
+        publisher.publishAck(stationId);
+        const timer = setTimeout(() => {
+          void rpc
+            .exchangeClock(stationId)
+            .then((e) => (e && e.samples === 1 ? rpc.exchangeClock(stationId) : null))
+            .catch(() => undefined);
+        }, CLOCK_AFTER_BIRTH_MS);
+        timer.unref();
+      }
       const s = birth.schedule;
       if (s === null) tracker.reportState(stationId, null, null);
       else if ('rejected' in s) {
@@ -159,6 +164,16 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   });
   const preview = createPreview({ store, scheduling, timeZone: deps.timeZone, now });
   const p = presence;
+  const conferences = createConferenceService({
+    store,
+    scheduling,
+    publish: (ids) => publisher.kickSchedules(ids),
+    fleet: { presence: p, tracker, telemetry, alarms, ingest },
+    timing,
+    timeZone: deps.timeZone,
+    logger: child('headend/conferences'),
+    now,
+  });
 
   mqtt.onInbound((kind, stationId, payload) => {
     switch (kind) {
@@ -209,6 +224,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     telemetry,
     alarms,
     rpc,
+    conferences,
     guideImported(report) {
       publisher.publishGuideDays(changedGuideDays(report));
       scheduling.onGuideChanged();
@@ -239,6 +255,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           .map((x) => x.stationId),
       );
       mqtt.start();
+      conferences.start();
     },
     waitUntilUp(timeoutMs) {
       if (mqtt.connected) return Promise.resolve(true);
@@ -256,10 +273,12 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     },
     async stop() {
       for (const t of timers.splice(0)) clearInterval(t);
+      conferences.stop();
       rpc.stop();
       try {
         ingest.flush();
         telemetry.flush(true);
+        p.flush();
       } catch (err) {
         logger.error({ event: 'stop-flush-failed', err: (err as Error).message }, 'final flush failed');
       }

@@ -87,6 +87,10 @@ export function createEntriesRepo(db: Database): EntriesRepo {
     deletedAt: r.deleted_at,
   });
   const setStations = (id: string, stations: readonly string[]) => {
+    // Most edits keep the target: rewriting a fleet-wide entry's 102 rows each time would be waste.
+    const cur = stationsOf.all(id).map((r) => r.station_id);
+    const next = [...stations].sort();
+    if (cur.length === next.length && cur.every((s, i) => s === next[i])) return;
     delStations.run(id);
     for (const s of stations) insStation.run(id, s);
   };

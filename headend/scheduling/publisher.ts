@@ -14,6 +14,7 @@ import type { Ack } from '../../protocol/messages/ack.js';
 import { Lineup } from '../../protocol/messages/lineup.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Topics } from '../../protocol/topics.js';
+import { createWriteBatch } from '../fleet/write-batch.js';
 import {
   buildGuideDay,
   clearExpiredGuideDays,
@@ -95,6 +96,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     retryMinMs: Math.max(50, deps.timing.reconnectMinMs),
     retryMaxMs: Math.max(100, deps.timing.reconnectMaxMs),
   });
+  const marks = createWriteBatch(store, log, 'outbox published flags');
   const calendar = createLocalCalendar(deps.timeZone);
   const reader = createGuideReader(store.db);
 
@@ -104,7 +106,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
       if (!doc) return null;
       return {
         payload: doc.doc,
-        onAccepted: () => store.schedules.markPublished(stationId, doc.version),
+        onAccepted: () => marks.add(() => store.schedules.markPublished(stationId, doc.version)),
       };
     });
 
@@ -188,7 +190,10 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     },
     idle: () => queue.idle(),
     stats: () => queue.stats(),
-    close: () => queue.close(),
+    close: () => {
+      queue.close();
+      marks.flush();
+    },
   };
   return publisher;
 }

@@ -4,7 +4,13 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ScryptCost } from './passwords.js';
-import { createSessionsRepo, createTokensRepo, type SessionOptions, type SessionsRepo, type TokensRepo } from './sessions.js';
+import {
+  createSessionsRepo,
+  createTokensRepo,
+  type SessionOptions,
+  type SessionsRepo,
+  type TokensRepo,
+} from './sessions.js';
 import { createUsersRepo, type UsersRepo } from './users-repo.js';
 
 export interface UserStore {

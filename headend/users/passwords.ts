@@ -40,7 +40,10 @@ function derive(password: string, salt: Buffer, cost: ScryptCost): Promise<Buffe
 const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
 
 /** Hashes a password with a fresh 16-byte salt. */
-export async function hashPassword(password: string, cost: ScryptCost = DEFAULT_SCRYPT_COST): Promise<string> {
+export async function hashPassword(
+  password: string,
+  cost: ScryptCost = DEFAULT_SCRYPT_COST,
+): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(password, salt, cost);
   return `$scrypt$ln=${cost.ln},r=${cost.r},p=${cost.p}$${b64(salt)}$${b64(key)}`;

@@ -51,7 +51,12 @@ export async function seedUsers(users: UsersRepo, opts: SeedOptions = {}): Promi
       displayName: DISPLAY['control-room'],
       stations: [],
     },
-    { id: opts.names?.technician ?? 'tech', role: 'technician', displayName: DISPLAY.technician, stations: [] },
+    {
+      id: opts.names?.technician ?? 'tech',
+      role: 'technician',
+      displayName: DISPLAY.technician,
+      stations: [],
+    },
     ...(opts.operators ?? []).map((o) => ({
       id: o.id,
       role: 'operator' as const,

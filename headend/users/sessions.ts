@@ -55,7 +55,10 @@ export const TOKEN_PREFIX = 'rsat_';
 
 export interface SessionsRepo {
   /** Starts a session; returns the cookie value (shown once) and the session. */
-  create(userId: string, meta?: { ip?: string | undefined; userAgent?: string | undefined }): {
+  create(
+    userId: string,
+    meta?: { ip?: string | undefined; userAgent?: string | undefined },
+  ): {
     token: string;
     session: Session;
   };

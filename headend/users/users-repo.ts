@@ -11,7 +11,9 @@ import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type ScryptCost
 import { Role } from './roles.js';
 
 /** A user name: lower-case, 2–32 chars; it is also the actor written into the audit log (`http:<id>`). */
-export const UserId = z.string().regex(/^[a-z][a-z0-9_.-]{1,31}$/, 'user name: 2–32 chars a–z 0–9 _ . -, starting with a letter');
+export const UserId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{1,31}$/, 'user name: 2–32 chars a–z 0–9 _ . -, starting with a letter');
 
 export const Password = z
   .string()
@@ -129,7 +131,9 @@ export function createUsersRepo(
       ]);
     for (const s of stations)
       if (!stationExists.get(s))
-        throw new UsersError('INVALID_INPUT', `no station ${s}`, [{ path: 'stations', message: `no station ${s}` }]);
+        throw new UsersError('INVALID_INPUT', `no station ${s}`, [
+          { path: 'stations', message: `no station ${s}` },
+        ]);
   };
   const setStations = (id: string, stations: readonly string[]) => {
     db.prepare('DELETE FROM user_stations WHERE user_id = ?').run(id);
@@ -209,7 +213,11 @@ export function createUsersRepo(
           id,
         );
         if (hash !== null)
-          db.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?').run(hash, at, id);
+          db.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?').run(
+            hash,
+            at,
+            id,
+          );
         setStations(id, stations);
         // A new password or a disabled account ends every session and token: whoever held the old
         // credentials is out at once. (Role and station changes apply at the next request: the user row is
@@ -230,7 +238,9 @@ export function createUsersRepo(
     },
     ownersOf: (stationId) =>
       (
-        db.prepare('SELECT user_id FROM user_stations WHERE station_id = ? ORDER BY user_id').all(stationId) as {
+        db
+          .prepare('SELECT user_id FROM user_stations WHERE station_id = ? ORDER BY user_id')
+          .all(stationId) as {
           user_id: string;
         }[]
       ).map((r) => r.user_id),

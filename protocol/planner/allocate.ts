@@ -18,7 +18,20 @@
  * free), then document order. So a free receiver is picked before anything is cut.
  */
 import type { Cut, Occurrence } from './expand.js';
-import { FREE, LOST, Pieces, Reservations, SHARED, Timeline } from './timeline.js';
+import {
+  FREE as FREE_KIND,
+  LOST as LOST_KIND,
+  Pieces,
+  Reservations,
+  SHARED as SHARED_KIND,
+  Timeline,
+} from './timeline.js';
+
+// Module-local copies: under the tsx loader (tests, `npm run bench`) each use of an imported binding is a
+// getter call, which shows in these hot loops; compiled ESM has no such cost.
+const FREE = FREE_KIND;
+const SHARED = SHARED_KIND;
+const LOST = LOST_KIND;
 
 interface ReceiverState {
   readonly timeline: Timeline;

@@ -13,7 +13,7 @@ import {
   parseLocalTime,
   type ZoneClock,
 } from './local-time.js';
-import { PlannerError } from './types.js';
+import { type OccurrenceRef, PlannerError } from './types.js';
 
 /** An entry with everything expansion and allocation need, computed once per planner call. */
 export interface PreparedEntry {
@@ -59,6 +59,8 @@ export interface Occurrence {
   cuts: Cut[] | null;
   /** Canonical text of `start`, once printed. */
   startIso: string;
+  /** The output reference naming this occurrence, once built. */
+  ref: OccurrenceRef | null;
   /** Nominal time lost / shared, for the outcome. */
   lost: number;
   shared: number;
@@ -150,6 +152,7 @@ function makeOccurrence(
     receiver: -1,
     key: -1,
     startIso: '',
+    ref: null,
     parts: [],
     cuts: null,
     lost: 0,
@@ -158,6 +161,10 @@ function makeOccurrence(
     sharedWith: null,
   };
 }
+
+// Module-local copy: under the tsx loader (tests, `npm run bench`) each call of an imported function goes
+// through a getter, which shows in this per-day loop; compiled ESM has no such cost.
+const weekday = isoWeekday;
 
 /** The widest offset span any zone can add to a local day (−12 h … +14 h) plus one day of slack. */
 const ZONE_SLACK_MS = 14 * HOUR_MS + DAY_MS;
@@ -192,7 +199,7 @@ export function expandEntry(
     Math.max(w.fromDay, Math.floor((from - w.duration - prep.padAfter - ZONE_SLACK_MS) / DAY_MS)) | 0;
   const last = Math.min(w.untilDay, Math.floor((to + prep.lead + ZONE_SLACK_MS) / DAY_MS)) | 0;
   for (let day = first; day <= last; day++) {
-    if ((w.mask & (1 << isoWeekday(day))) === 0) continue;
+    if ((w.mask & (1 << weekday(day))) === 0) continue;
     const s = zone.localToUtc(day, w.minute);
     const e = s + w.duration;
     if (s - prep.lead >= to || e + prep.padAfter <= from) continue;

@@ -237,8 +237,10 @@ function startIso(o: Occurrence, iso: IsoFormatter): string {
   return o.startIso;
 }
 
+/** The reference naming `o`; one object per occurrence, shared by every reason and cut that names it. */
 function ref(o: Occurrence, iso: IsoFormatter): OccurrenceRef {
-  return { entryId: o.prep.entry.id, nominalStart: startIso(o, iso), title: o.title };
+  if (o.ref === null) o.ref = { entryId: o.prep.entry.id, nominalStart: startIso(o, iso), title: o.title };
+  return o.ref;
 }
 
 /** The padding cut that lost the most time (the earlier on a tie). */

@@ -94,7 +94,9 @@ export const Plan = z.strictObject({
   window: PlanWindow,
   /**
    * What was actually planned to make the window exact: the window widened to every occurrence chained
-   * to it by overlap, so a plan does not depend on the window it was asked for.
+   * to it by overlap, so a plan does not depend on the window it was asked for. A reason may name an
+   * occurrence outside the window (one ending just before it still held the receiver); planning
+   * `considered` lists every occurrence a reason can name.
    */
   considered: PlanWindow,
   /** Occurrences whose padded interval overlaps the window, by nominal start then entry id. */

@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- <name filter>…] [--json]`: runs the registered benches one after another (never in
- * parallel: they would measure each other) and prints one table — name, measured value, baseline measured
- * in the same run, ratio, budget, verdict (DESIGN.md §8, STYLE.md "benchmarks are scripts"). Exits 1 when a
- * bench is over budget or fails, so CI can run it on demand.
+ * `npm run bench [-- <name filter>…] [--json] [--timeout=<seconds per bench, default 600>]`: runs the
+ * registered benches one after another (never in parallel: they would measure each other) and prints one
+ * table — name, measured value, baseline measured in the same run, ratio, budget, verdict (DESIGN.md §8,
+ * STYLE.md "benchmarks are scripts"). Exits 1 when a bench is over budget or fails, 2 when no bench
+ * matches the filter, so CI can run it on demand.
  */
-import { type BenchResult, budgetText, verdict } from './bench.js';
-import { benches } from './registry.js';
+import { type Bench, type BenchResult, budgetText, verdict } from './bench.js';
+import { benchModules } from './registry.js';
 
 interface Row {
   name: string;
@@ -31,20 +32,56 @@ function table(rows: Row[]): string {
   return out.join('\n');
 }
 
+/** A bench that never finishes must not hang the runner. */
+async function withTimeout<T>(p: Promise<T>, seconds: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: no result after ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
+  const timeoutArg = argv.find((a) => a.startsWith('--timeout='));
+  const timeoutS = timeoutArg === undefined ? 600 : Number(timeoutArg.slice('--timeout='.length));
   const filters = argv.filter((a) => !a.startsWith('--'));
+  const benches: Bench[] = [];
+  const loadErrors: { module: string; error: string }[] = [];
+  for (const m of benchModules) {
+    try {
+      benches.push(...(await m.load()));
+    } catch (err) {
+      loadErrors.push({ module: m.module, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
   const selected = benches.filter((b) => filters.length === 0 || filters.some((f) => b.name.includes(f)));
-  if (selected.length === 0) {
+  if (selected.length === 0 && loadErrors.length === 0) {
     console.error(`no bench matches ${filters.join(', ')}; known: ${benches.map((b) => b.name).join('; ')}`);
     return 2;
   }
   const rows: Row[] = [];
   const results: { name: string; result?: BenchResult; error?: string; ok: boolean }[] = [];
-  let failed = false;
+  let failed = loadErrors.length > 0;
+  for (const e of loadErrors) {
+    results.push({ name: e.module, error: e.error, ok: false });
+    rows.push({
+      name: e.module,
+      value: '-',
+      baseline: '-',
+      ratio: '-',
+      budget: '-',
+      verdict: 'LOAD ERROR',
+      note: e.error,
+    });
+  }
   for (const b of selected) {
     try {
-      const r = await b.run();
+      const r = await withTimeout(b.run(), timeoutS, b.name);
       const v = verdict(b.budget, r);
       failed ||= !v.ok;
       results.push({ name: b.name, result: r, ok: v.ok });
@@ -76,4 +113,5 @@ async function main(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: a bench that leaked a socket or timer must not keep the process alive after the table.
+process.exit(await main(process.argv.slice(2)));

@@ -2,8 +2,8 @@
  * End to end with a REAL agent (device/agent.ts) and the simulated RX8200 (issue 5 "End to end"): the real
  * headend (headend/main.ts with its embedded broker, authenticated with the provisioned secret) schedules a
  * recording; the agent applies the document, records it from the simulator's MPEG-TS with real ffmpeg, and
- * the manifest lands in the headend's catalogue. The headend is restarted while the recording runs (its
- * embedded broker with it, so every retained message is lost too): nothing is lost — the headend's event
+ * the manifest lands in the headend's catalogue. The headend is stopped while the recording runs and comes
+ * back after it ended (its embedded broker with it, so every retained message is lost too): nothing is lost — the headend's event
  * log holds seq 1..N exactly, the ack covers N and the agent's outbox empties.
  * Also measured: time from saving the entry to the station's applied version (printed as a comment).
  */
@@ -92,9 +92,11 @@ t.test(
       'the recording under way',
       start - Date.now() + 10_000,
     );
-    await sleep(2000);
+    await sleep(1000);
     await fleet.stop();
-    await sleep(2500);
+    // Down until the recording has ended: its end and its manifest are made while nobody listens.
+    await sleep(Math.max(0, end - Date.now()) + 2000);
+    const restartedAt = new Date().toISOString();
     const running = await fleet.restart();
     cp = running.controlPlane;
 
@@ -145,6 +147,11 @@ t.test(
       agent.store.outbox.lastSeq(),
       'every event the agent made',
     );
+    const manifestRow = running.store.events
+      .list(STATION, { storeId })
+      .find((e) => e.type === 'recording.manifest');
+    t.ok((manifestRow?.at ?? '') < restartedAt, 'the manifest was made while the headend was down');
+    t.ok((manifestRow?.receivedAt ?? '') >= restartedAt, '…and stored after it came back');
     const states = running.store.events
       .list(STATION, { storeId })
       .filter((e) => e.type === 'occurrence.state')

@@ -9,9 +9,8 @@
  */
 import t, { type Test } from 'tap';
 import {
-  STATION,
-  type TestBrokerHandle,
   agentConfig,
+  STATION,
   scheduleDoc,
   sleep,
   startAedes,
@@ -19,6 +18,7 @@ import {
   startMosquittoBroker,
   startSimReceiver,
   startTestAgent,
+  type TestBrokerHandle,
   tempDir,
   until,
 } from '../helpers/agent-harness.js';
@@ -27,7 +27,10 @@ async function scenario(t: Test, broker: TestBrokerHandle): Promise<void> {
   const dir = await tempDir(t);
   const rx = await startSimReceiver(t);
   const headend = await startHeadendDouble(t, broker.url);
-  const agent = await startTestAgent(t, agentConfig({ dir, brokerUrl: broker.url, port: rx.port, streamUrl: rx.streamUrl }));
+  const agent = await startTestAgent(
+    t,
+    agentConfig({ dir, brokerUrl: broker.url, port: rx.port, streamUrl: rx.streamUrl }),
+  );
   headend.startClockExchanges(STATION);
   const storeId = agent.store.storeId;
 
@@ -35,7 +38,9 @@ async function scenario(t: Test, broker: TestBrokerHandle): Promise<void> {
   const end = start + 20_000;
   await headend.publishSchedule(
     STATION,
-    scheduleDoc(rx.lineup, { epoch: 1, n: 1 }, [{ id: 'farming', title: 'Farming skills', service: 'cctv7', start, end }]),
+    scheduleDoc(rx.lineup, { epoch: 1, n: 1 }, [
+      { id: 'farming', title: 'Farming skills', service: 'cctv7', start, end },
+    ]),
   );
   await until(() => agent.store.schedule.applied(), 'the schedule to be applied');
 
@@ -63,7 +68,10 @@ async function scenario(t: Test, broker: TestBrokerHandle): Promise<void> {
   // Events made meanwhile were PUBACKed by the broker, yet stay in the outbox: no headend ack covers them.
   await until(() => agent.store.outbox.lastSeq() > seqBefore, 'new events while the headend is down', 20_000);
   await sleep(1500);
-  t.ok(agent.store.outbox.stats().rows > 0, `outbox holds ${agent.store.outbox.stats().rows} rows the headend has not acked`);
+  t.ok(
+    agent.store.outbox.stats().rows > 0,
+    `outbox holds ${agent.store.outbox.stats().rows} rows the headend has not acked`,
+  );
 
   await sleep(Math.max(0, start + 14_000 - Date.now()));
   await headend.up();
@@ -75,7 +83,11 @@ async function scenario(t: Test, broker: TestBrokerHandle): Promise<void> {
     200,
   );
   if (manifest.type !== 'recording.manifest') throw new Error('unreachable');
-  t.not(manifest.outcome, 'failed', `the recording happened (${manifest.outcome}, ${manifest.durationMs} ms)`);
+  t.not(
+    manifest.outcome,
+    'failed',
+    `the recording happened (${manifest.outcome}, ${manifest.durationMs} ms)`,
+  );
   t.ok(manifest.durationMs >= 18_000, `recorded ${manifest.durationMs} ms of the 20 s`);
 
   await until(() => agent.store.outbox.stats().rows === 0, 'the outbox to empty after the ack', 20_000);

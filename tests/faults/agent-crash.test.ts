@@ -6,10 +6,10 @@
  */
 import t from 'tap';
 import {
-  STATION,
   agentConfig,
   alive,
   ffmpegPidsWith,
+  STATION,
   scheduleDoc,
   sleep,
   spawnAgentProcess,
@@ -33,7 +33,9 @@ t.test('kill -9 mid-recording: orphan killed by PID, second segment, gap reporte
   const end = start + 30_000;
   await headend.publishSchedule(
     STATION,
-    scheduleDoc(rx.lineup, { epoch: 1, n: 1 }, [{ id: 'training', title: 'Training video', service: 'cctv2', start, end }]),
+    scheduleDoc(rx.lineup, { epoch: 1, n: 1 }, [
+      { id: 'training', title: 'Training video', service: 'cctv2', start, end },
+    ]),
   );
   const recording = await until(
     () =>
@@ -56,13 +58,19 @@ t.test('kill -9 mid-recording: orphan killed by PID, second segment, gap reporte
   t.ok(await alive(orphan), `ffmpeg ${orphan} survived its parent's kill -9 (reparented)`);
 
   const second = await spawnAgentProcess(t, config, 'agent-2');
-  await until(async () => !(await alive(orphan)), `orphan ${orphan} to be killed by the restarted agent`, 15_000);
+  await until(
+    async () => !(await alive(orphan)),
+    `orphan ${orphan} to be killed by the restarted agent`,
+    15_000,
+  );
   t.pass(`orphan ffmpeg ${orphan} is gone after the restart`);
   const resumed = await until(
     () =>
       headend
         .storeEvents(storeId)
-        .find((e) => e.type === 'occurrence.state' && e.state === 'recording' && /resumed/.test(e.reason ?? '')),
+        .find(
+          (e) => e.type === 'occurrence.state' && e.state === 'recording' && /resumed/.test(e.reason ?? ''),
+        ),
     'the occurrence to resume',
     20_000,
   );
@@ -81,15 +89,25 @@ t.test('kill -9 mid-recording: orphan killed by PID, second segment, gap reporte
   t.ok(manifest.segments.length >= 2, `${manifest.segments.length} segments: a new one after the restart`);
   t.ok(manifest.gapsMs > 0, `gap reported: ${manifest.gapsMs} ms`);
   const total = manifest.durationMs + manifest.gapsMs;
-  t.ok(Math.abs(total - 30_000) <= 2500, `recorded ${manifest.durationMs} ms + gap ${manifest.gapsMs} ms ≈ the 30 s window`);
+  t.ok(
+    Math.abs(total - 30_000) <= 2500,
+    `recorded ${manifest.durationMs} ms + gap ${manifest.gapsMs} ms ≈ the 30 s window`,
+  );
   const terminal = await until(
-    () => headend.storeEvents(storeId).find((e) => e.type === 'occurrence.state' && e.state === 'completed_with_errors'),
+    () =>
+      headend
+        .storeEvents(storeId)
+        .find((e) => e.type === 'occurrence.state' && e.state === 'completed_with_errors'),
     'the terminal state',
   );
   t.ok(terminal, 'occurrence completed_with_errors');
 
   // No recorder of either agent is left behind once the window is over.
-  await until(async () => (await ffmpegPidsWith(config.recordingsDir)).length === 0, 'no recorder left', 10_000);
+  await until(
+    async () => (await ffmpegPidsWith(config.recordingsDir)).length === 0,
+    'no recorder left',
+    10_000,
+  );
   second.proc.kill('SIGTERM');
   const exit = await second.exited;
   t.equal(exit.code, 0, 'SIGTERM → clean stop, exit 0');

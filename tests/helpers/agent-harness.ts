@@ -6,56 +6,44 @@
  * - a simulated RX8200 on a socat pty with a real UDP MPEG-TS output (device/simulator);
  * - an agent with the short timing profile in a temp dir, in-process (`startTestAgent`) or as a child
  *   process (`spawnAgentProcess`, for kill -9);
- * - `HeadendDouble`: a minimal headend-side subscriber that stores events keyed `(storeId, seq)`, publishes
- *   the retained ack after storing (the highest seq with nothing missing below it), republishes its retained
- *   documents on every connect, plays the headend's side of `clock.exchange`, and sends RPCs.
+ * - the headend side (`HeadendDouble`, `uplinkSwitch`) lives in agent-headend.ts and is re-exported here.
  * Everything started is stopped on teardown, by PID for processes.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Aedes, type AuthorizePublishHandler } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import { type Agent, startAgent } from '../../device/agent.js';
 import { type AgentConfig, type AgentConfigInput, AgentConfigSchema } from '../../device/config.js';
-import { ClockSync, systemClock } from '../../device/link/clock.js';
+import { systemClock } from '../../device/link/clock.js';
 import { loadLineup } from '../../device/receiver/lineup-file.js';
 import { openPtyLine } from '../../device/simulator/endpoints.js';
 import { Rx8200Simulator } from '../../device/simulator/rx8200-sim.js';
 import { StreamHub } from '../../device/simulator/stream-source.js';
-import type { StationEvent } from '../../protocol/messages/events.js';
 import type { ScheduleDocumentInput } from '../../protocol/messages/schedule.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import { PLANNER_VERSION } from '../../protocol/planner/types.js';
 import { shortTiming } from '../../protocol/timing.js';
-import { topics } from '../../protocol/topics.js';
+import { type UplinkSwitch, until } from './agent-headend.js';
 import { freeTcpPort, freeUdpPort } from './net.js';
 import { createPtyPair } from './socat.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const LINEUP_FIXTURE = path.join(REPO, 'tests/fixtures/lineup/sample-lineup.json');
-const T = topics();
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function until<V>(fn: () => V | Promise<V>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<V>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<V>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export {
+  HeadendDouble,
+  sleep,
+  startHeadendDouble,
+  type UplinkSwitch,
+  until,
+  uplinkSwitch,
+} from './agent-headend.js';
 
 export async function tempDir(t: Test, prefix = 'agent-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
@@ -79,7 +67,10 @@ export interface TestBrokerHandle {
 }
 
 /** In-process aedes on a fixed free port. `authorizePublish` lets a test refuse publishes. */
-export async function startAedes(t: Test, opts: { authorizePublish?: AuthorizePublishHandler } = {}): Promise<TestBrokerHandle> {
+export async function startAedes(
+  t: Test,
+  opts: { authorizePublish?: AuthorizePublishHandler } = {},
+): Promise<TestBrokerHandle> {
   const port = await freeTcpPort();
   let server: net.Server | null = null;
   let broker: Aedes | null = null;
@@ -90,7 +81,9 @@ export async function startAedes(t: Test, opts: { authorizePublish?: AuthorizePu
     port,
     running: false,
     async start() {
-      broker = await Aedes.createBroker(opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {});
+      broker = await Aedes.createBroker(
+        opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {},
+      );
       const b = broker;
       server = net.createServer((s) => {
         sockets.add(s);
@@ -203,7 +196,14 @@ export async function startSimReceiver(t: Test): Promise<SimReceiver> {
   const timers = { now: () => Date.now(), schedule: systemClock().schedule };
   const hub = new StreamHub({ spawn, timers, logger });
   const sim = new Rx8200Simulator(
-    { address: 2, output: streamUrl, lineup, lockDelayMs: shortTiming.simulatorLockDelayMs, baudRate: 9600, seed: 7 },
+    {
+      address: 2,
+      output: streamUrl,
+      lineup,
+      lockDelayMs: shortTiming.simulatorLockDelayMs,
+      baudRate: 9600,
+      seed: 7,
+    },
     { timers, logger, hub },
   );
   sim.attach(await openPtyLine(pair.a, 9600, logger));
@@ -240,6 +240,9 @@ export function agentConfig(o: {
     dataDir: path.join(o.dir, 'data'),
     disk: { quotaBytes: 0, minFreeBytes: 0 },
     timingBase: 'short',
+    // The simulator starts its ffmpeg test source at lock: tune a little earlier than the short profile
+    // so the stream flows before the recorder starts (a real receiver outputs as soon as it locks).
+    timing: { tunePreRollMs: 4000 },
     logLevel: 'warn',
     ...o.extra,
   });
@@ -251,7 +254,9 @@ export async function startTestAgent(
   config: AgentConfig,
   opts: { logFile?: string; mqttConnect?: UplinkSwitch['connect'] } = {},
 ): Promise<Agent> {
-  const dest = createWriteStream(opts.logFile ?? path.join(config.dataDir, '..', 'agent.log'), { flags: 'a' });
+  const dest = createWriteStream(opts.logFile ?? path.join(config.dataDir, '..', 'agent.log'), {
+    flags: 'a',
+  });
   const logger = pino({ level: process.env.AGENT_TEST_LOG ?? 'info' }, dest);
   const agent = await startAgent(config, {
     clock: systemClock(),
@@ -275,18 +280,26 @@ export interface AgentProcess {
 }
 
 /** The agent as a child process (`node --import tsx device/main.ts --config <file>`), for kill -9 tests. */
-export async function spawnAgentProcess(t: Test, config: AgentConfig, name = 'agent-proc'): Promise<AgentProcess> {
+export async function spawnAgentProcess(
+  t: Test,
+  config: AgentConfig,
+  name = 'agent-proc',
+): Promise<AgentProcess> {
   const dir = path.dirname(config.dataDir);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
   await writeFile(file, JSON.stringify(config));
   const logPath = path.join(dir, `${name}.log`);
   const out = createWriteStream(logPath, { flags: 'a' });
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'device/main.ts'), '--config', file], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RURALSAT_LOG_LEVEL: process.env.AGENT_TEST_LOG ?? 'info' },
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO, 'device/main.ts'), '--config', file],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RURALSAT_LOG_LEVEL: process.env.AGENT_TEST_LOG ?? 'info' },
+    },
+  );
   proc.stdout?.pipe(out);
   proc.stderr?.pipe(out);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -345,189 +358,28 @@ export function scheduleDoc(
         service: e.service ?? 'cctv1',
         padBeforeMs: 0,
         padAfterMs: 0,
-        when: { type: 'once' as const, start: new Date(e.start).toISOString(), end: new Date(e.end).toISOString() },
+        when: {
+          type: 'once' as const,
+          start: new Date(e.start).toISOString(),
+          end: new Date(e.end).toISOString(),
+        },
       };
       return conference
-        ? { ...base, kind: 'conference' as const, class: 'conference' as const, record: e.record ?? true, preRollMs: 0 }
-        : { ...base, kind: 'recording' as const, class: e.klass === 'mandated' ? ('mandated' as const) : ('operator' as const), record: true as const };
+        ? {
+            ...base,
+            kind: 'conference' as const,
+            class: 'conference' as const,
+            record: e.record ?? true,
+            preRollMs: 0,
+          }
+        : {
+            ...base,
+            kind: 'recording' as const,
+            class: e.klass === 'mandated' ? ('mandated' as const) : ('operator' as const),
+            record: true as const,
+          };
     }),
   };
-}
-
-// ------------------------------------------------------------------------------------- headend double
-
-interface StoredEvent {
-  event: StationEvent;
-  payload: string;
-}
-
-/** The headend side, as little as the agent's tests need (see the file header). */
-export class HeadendDouble {
-  private client: MqttClient | null = null;
-  /** Events keyed `${storeId}/${seq}`; survives this double's own restarts, like a database. */
-  readonly events = new Map<string, StoredEvent>();
-  readonly duplicates: string[] = [];
-  readonly conflicts: string[] = [];
-  readonly states: { payload: unknown; retain: boolean }[] = [];
-  readonly telemetry: unknown[] = [];
-  private readonly retained = new Map<string, string>();
-  private readonly acked = new Map<string, number>();
-  private readonly waiters = new Map<string, (res: { ok: boolean; result?: unknown; error?: unknown }) => void>();
-  private clockTimer: NodeJS.Timeout | null = null;
-  private clockEstimate: { offsetMs: number; rttMs: number; samples: number } | null = null;
-  /** When false, events are received but neither stored nor acked (a headend whose database is away). */
-  storing = true;
-
-  constructor(private readonly brokerUrl: string) {}
-
-  get connected(): boolean {
-    return this.client?.connected === true;
-  }
-
-  async up(): Promise<void> {
-    if (this.client) return;
-    const client = mqtt.connect(this.brokerUrl, {
-      clientId: `headend-${randomUUID().slice(0, 8)}`,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 200,
-      connectTimeout: 2000,
-    });
-    this.client = client;
-    client.on('error', () => undefined);
-    client.on('connect', () => {
-      void (async () => {
-        await client.subscribeAsync([T.allEvents(), T.allStates(), T.allRpcRes(), T.allTelemetry()], { qos: 1 });
-        // The headend republishes every retained document on (re)connect (DESIGN.md §4).
-        for (const [topic, payload] of this.retained) await client.publishAsync(topic, payload, { qos: 1, retain: true });
-      })().catch(() => undefined);
-    });
-    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload.toString('utf8'), packet.retain));
-    await until(() => client.connected, 'headend double to connect', 10_000);
-  }
-
-  async down(): Promise<void> {
-    const c = this.client;
-    this.client = null;
-    if (c) await c.endAsync(true);
-  }
-
-  /** Publishes (and remembers, for republishing) a retained document. */
-  async retain(topic: string, payload: string | Buffer): Promise<void> {
-    this.retained.set(topic, payload.toString());
-    if (this.client?.connected) await this.client.publishAsync(topic, payload, { qos: 1, retain: true });
-  }
-
-  async publishSchedule(stationId: string, doc: ScheduleDocumentInput | string): Promise<string> {
-    const payload = typeof doc === 'string' ? doc : JSON.stringify(doc);
-    await this.retain(T.schedule(stationId), payload);
-    return payload;
-  }
-
-  /** Stored events of one store, by seq. */
-  storeEvents(storeId: string): StationEvent[] {
-    return [...this.events.values()]
-      .map((e) => e.event)
-      .filter((e) => e.storeId === storeId)
-      .sort((a, b) => a.seq - b.seq);
-  }
-
-  latestState(): Record<string, unknown> | undefined {
-    return this.states.at(-1)?.payload as Record<string, unknown> | undefined;
-  }
-
-  /** Sends an RPC and waits for its response. */
-  async rpc(
-    stationId: string,
-    method: string,
-    params: unknown,
-    opts: { rid?: string; ttlMs?: number; sentAt?: string; timeoutMs?: number } = {},
-  ): Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string } }> {
-    const rid = opts.rid ?? randomUUID().replace(/-/g, '').slice(0, 24);
-    const res = new Promise<{ ok: boolean; result?: unknown; error?: unknown }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`rpc ${method} ${rid}: no answer`)), opts.timeoutMs ?? 8000);
-      this.waiters.set(rid, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-    });
-    const req = { rid, method, params, ttlMs: opts.ttlMs ?? 5000, sentAt: opts.sentAt ?? new Date().toISOString() };
-    await this.client?.publishAsync(T.rpcReq(stationId), JSON.stringify(req), { qos: 1 });
-    return res as Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string } }>;
-  }
-
-  /** Runs `clock.exchange` every `periodMs`, handing back the measured offset the next time. */
-  startClockExchanges(stationId: string, periodMs = 300): void {
-    const once = async () => {
-      const t1 = Date.now();
-      const params = { t1, ...(this.clockEstimate ? { estimate: this.clockEstimate } : {}) };
-      try {
-        const r = await this.rpc(stationId, 'clock.exchange', params, { timeoutMs: 2000 });
-        const t4 = Date.now();
-        if (r.ok) {
-          const { t2, t3 } = r.result as { t2: number; t3: number };
-          const { offsetMs, delayMs } = ClockSync.compute({ t1, t2, t3, t4 });
-          this.clockEstimate = { offsetMs, rttMs: delayMs, samples: (this.clockEstimate?.samples ?? 0) + 1 };
-        }
-      } catch {
-        // not connected right now: the next round tries again
-      }
-    };
-    this.clockTimer = setInterval(() => void once(), periodMs);
-    void once();
-  }
-
-  stopClockExchanges(): void {
-    if (this.clockTimer) clearInterval(this.clockTimer);
-    this.clockTimer = null;
-  }
-
-  async close(): Promise<void> {
-    this.stopClockExchanges();
-    await this.down();
-  }
-
-  private onMessage(topic: string, payload: string, retain: boolean): void {
-    const kind = topic.split('/').slice(4).join('/');
-    let json: unknown;
-    try {
-      json = JSON.parse(payload);
-    } catch {
-      return;
-    }
-    if (kind === 'state') this.states.push({ payload: json, retain });
-    else if (kind === 'telemetry') this.telemetry.push(json);
-    else if (kind === 'rpc/res') {
-      const r = json as { rid: string; ok: boolean };
-      this.waiters.get(r.rid)?.(r);
-      this.waiters.delete(r.rid);
-    } else if (kind === 'events') this.onEvent(topic.split('/')[3] ?? '', json as StationEvent, payload);
-  }
-
-  private onEvent(stationId: string, event: StationEvent, payload: string): void {
-    if (!this.storing) return;
-    const key = `${event.storeId}/${event.seq}`;
-    const have = this.events.get(key);
-    if (have) {
-      (have.payload === payload ? this.duplicates : this.conflicts).push(key);
-    } else {
-      this.events.set(key, { event, payload });
-    }
-    // Ack after the "commit": the highest seq with no gap below it (arrival order is never trusted).
-    let seq = this.acked.get(event.storeId) ?? 0;
-    while (this.events.has(`${event.storeId}/${seq + 1}`)) seq++;
-    if (seq > (this.acked.get(event.storeId) ?? 0)) {
-      this.acked.set(event.storeId, seq);
-      void this.retain(T.ack(stationId), JSON.stringify({ storeId: event.storeId, seq })).catch(() => undefined);
-    }
-  }
-}
-
-export async function startHeadendDouble(t: Test, brokerUrl: string): Promise<HeadendDouble> {
-  const h = new HeadendDouble(brokerUrl);
-  await h.up();
-  t.teardown(() => h.close());
-  return h;
 }
 
 /** PIDs of live ffmpeg processes whose command line mentions `needle`. */
@@ -540,7 +392,8 @@ export async function ffmpegPidsWith(needle: string): Promise<number[]> {
       const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8');
       const stat = await readFile(`/proc/${name}/stat`, 'utf8');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z' && cmd.split('\0')[0]?.endsWith('ffmpeg') && cmd.includes(needle)) pids.push(Number(name));
+      if (state !== 'Z' && cmd.split('\0')[0]?.endsWith('ffmpeg') && cmd.includes(needle))
+        pids.push(Number(name));
     } catch {
       // gone meanwhile
     }
@@ -567,7 +420,10 @@ export function ffprobeFile(file: string): Promise<{ durationS: number; programs
       { timeout: 20_000 },
       (err, stdout) => {
         if (err) return reject(err);
-        const j = JSON.parse(stdout) as { format?: { duration?: string }; programs?: { program_id?: number }[] };
+        const j = JSON.parse(stdout) as {
+          format?: { duration?: string };
+          programs?: { program_id?: number }[];
+        };
         resolve({
           durationS: Number(j.format?.duration ?? 0),
           programs: (j.programs ?? []).map((p) => p.program_id ?? -1),
@@ -577,37 +433,10 @@ export function ffprobeFile(file: string): Promise<{ durationS: number; programs
   });
 }
 
-/**
- * The station's uplink as a switch: while cut, the agent's current connection is destroyed and new ones
- * are refused (they go to a closed port), so the agent stays up and offline (DESIGN.md §6 offline first).
- */
-export interface UplinkSwitch {
-  connect: (url: string, opts: mqtt.IClientOptions) => MqttClient;
-  cut(): void;
-  restore(): void;
-  readonly isCut: boolean;
-}
-
-export async function uplinkSwitch(): Promise<UplinkSwitch> {
-  const deadPort = await freeTcpPort();
-  let cut = false;
-  const clients = new Set<MqttClient>();
-  return {
-    connect(url, opts) {
-      const c = mqtt.connect(cut ? `mqtt://127.0.0.1:${deadPort}` : url, opts);
-      clients.add(c);
-      c.on('close', () => clients.delete(c));
-      return c;
-    },
-    cut() {
-      cut = true;
-      for (const c of clients) c.stream?.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    get isCut() {
-      return cut;
-    },
-  };
+export async function fileExists(p: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,12 +2,13 @@
  * A fake-clock rig for the alarm engine tests: a small line-up (two carriers of the DOMAIN.md §2 sample
  * tables), telemetry builders that go through the real zod schema, and a recorder of every transition.
  */
-import { createAlarmEngine } from '../../headend/alarms/engine.js';
+
 import { carrierLookupFromLineup } from '../../headend/alarms/carriers.js';
+import { createAlarmEngine } from '../../headend/alarms/engine.js';
 import type { AlarmPolicyInput } from '../../headend/alarms/rules.js';
 import type { AlarmTransition, OutageWindow } from '../../headend/alarms/types.js';
-import { ServiceTuning } from '../../protocol/messages/tuning.js';
 import { Telemetry } from '../../protocol/messages/telemetry.js';
+import { ServiceTuning } from '../../protocol/messages/tuning.js';
 import type { AlarmKind } from '../../protocol/registry.js';
 import { defaultTiming, type TimingProfile } from '../../protocol/timing.js';
 
@@ -28,7 +29,9 @@ const cctv = (key: string, sid: number, frequencyMHz: number) =>
   });
 
 /** Two carriers: 3840H27500 (cctv1, cctv2) and 3880H27500 (cctv13), DVB-S QPSK 3/4. */
-export const LINEUP = { services: [cctv('cctv1', 101, 3840), cctv('cctv2', 102, 3840), cctv('cctv13', 113, 3880)] };
+export const LINEUP = {
+  services: [cctv('cctv1', 101, 3840), cctv('cctv2', 102, 3840), cctv('cctv13', 113, 3880)],
+};
 export const CARRIER_A = '3840H27500';
 export const CARRIER_B = '3880H27500';
 

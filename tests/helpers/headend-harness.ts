@@ -46,11 +46,27 @@ export const LINEUP: LineupInput = {
   transponders: [
     {
       id: 't3840h',
-      tuning: { frequencyMHz: 3840, polarisation: 'H', symbolRateKsps: 27500, system: 'DVB-S', modulation: 'QPSK', fec: '3/4', lnbLoMHz: 5150 },
+      tuning: {
+        frequencyMHz: 3840,
+        polarisation: 'H',
+        symbolRateKsps: 27500,
+        system: 'DVB-S',
+        modulation: 'QPSK',
+        fec: '3/4',
+        lnbLoMHz: 5150,
+      },
     },
     {
       id: 't4020v',
-      tuning: { frequencyMHz: 4020, polarisation: 'V', symbolRateKsps: 10490, system: 'DVB-S', modulation: 'QPSK', fec: '3/4', lnbLoMHz: 5150 },
+      tuning: {
+        frequencyMHz: 4020,
+        polarisation: 'V',
+        symbolRateKsps: 10490,
+        system: 'DVB-S',
+        modulation: 'QPSK',
+        fec: '3/4',
+        lnbLoMHz: 5150,
+      },
     },
   ],
   services: [
@@ -79,7 +95,12 @@ export class ApiClient {
     method: string,
     urlPath: string,
     body?: unknown,
-    opts: { headers?: Record<string, string>; raw?: string | Buffer; contentType?: string; csrf?: boolean } = {},
+    opts: {
+      headers?: Record<string, string>;
+      raw?: string | Buffer;
+      contentType?: string;
+      csrf?: boolean;
+    } = {},
   ): Promise<ApiResponse> {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.cookie) headers.cookie = this.cookie;
@@ -93,7 +114,11 @@ export class ApiClient {
       payload = JSON.stringify(body);
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
-    const res = await fetch(`${this.base}${urlPath}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+    const res = await fetch(`${this.base}${urlPath}`, {
+      method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) {
       const m = /rsat_session=([^;]*)/.exec(setCookie);
@@ -101,7 +126,8 @@ export class ApiClient {
     }
     const text = await res.text();
     let parsed: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0) parsed = JSON.parse(text);
+    if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0)
+      parsed = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: parsed };
   }
 
@@ -124,6 +150,8 @@ export class ApiClient {
 export interface FakeStation {
   id: string;
   client: MqttClient;
+  /** RPC requests received, in order (`clock.exchange` is answered by the fake itself). */
+  requests: { rid: string; method: string; params: unknown }[];
   /** Drops the connection without DISCONNECT: the broker publishes the Will. */
   vanish(): Promise<void>;
 }
@@ -137,8 +165,15 @@ export interface Harness {
   as(user: SeededUser): Promise<ApiClient>;
   /** An anonymous client. */
   anon(): ApiClient;
-  /** Connects a fake station and publishes its birth; resolves when the headend shows it online. */
-  connectStation(id: SeededStation, boot?: { n: number; conn: number }): Promise<FakeStation>;
+  /**
+   * Connects a fake station, subscribes to its RPC requests (answered by `rpc`: a result, or
+   * `{error: {code, message}}`; unanswered when omitted) and publishes its birth; resolves when the headend
+   * shows it online.
+   */
+  connectStation(
+    id: SeededStation,
+    opts?: { boot?: { n: number; conn: number }; rpc?: (method: string, params: unknown) => unknown },
+  ): Promise<FakeStation>;
   /** Imports an XMLTV document through the API (as the control room). */
   importGuide(xml: string): Promise<ApiResponse>;
   stop(): Promise<void>;
@@ -154,8 +189,11 @@ export function xmltvTime(ms: number): string {
 }
 
 /** A small XMLTV document: the given programmes, channel ids = service keys. */
-export function xmltv(programmes: { service: string; startMs: number; stopMs: number; title: string; episode?: string }[]): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export function xmltv(
+  programmes: { service: string; startMs: number; stopMs: number; title: string; episode?: string }[],
+): string {
+  const esc = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const services = [...new Set(programmes.map((p) => p.service))];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -172,11 +210,19 @@ export function xmltv(programmes: { service: string; startMs: number; stopMs: nu
 }
 
 /** Starts the harness. */
-export async function startHarness(opts: { loginLimits?: { maxPerUser?: number; maxPerAddress?: number; windowMs?: number } } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { loginLimits?: { maxPerUser?: number; maxPerAddress?: number; windowMs?: number } } = {},
+): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ruralsat-http-'));
   const config = loadConfig({
     env: {},
-    flags: { 'data-dir': dataDir, http: '127.0.0.1:0', mqtt: '127.0.0.1:0', 'timing-base': 'short', 'log-level': 'silent' },
+    flags: {
+      'data-dir': dataDir,
+      http: '127.0.0.1:0',
+      mqtt: '127.0.0.1:0',
+      'timing-base': 'short',
+      'log-level': 'silent',
+    },
   });
   const headend = await startHeadend(config, {
     logger: silentLogger(),
@@ -223,13 +269,36 @@ export async function startHarness(opts: { loginLimits?: { maxPerUser?: number; 
       secrets,
       as: (user) => new ApiClient(url).login(user),
       anon: () => new ApiClient(url),
-      async connectStation(id, boot = { n: 1, conn: 1 }) {
+      async connectStation(id, opts = {}) {
+        const boot = opts.boot ?? { n: 1, conn: 1 };
         const will = JSON.stringify({ online: false, boot });
         const client = await connectPeer(
           headend.broker?.url ?? headend.mqtt.url,
           { clientId: id, username: id, password: secrets[id] },
           { will: { topic: t.state(id), payload: Buffer.from(will), qos: 1, retain: true }, keepalive: 5 },
         );
+        const requests: FakeStation['requests'] = [];
+        client.on('message', (topic, payload) => {
+          if (topic !== t.rpcReq(id)) return;
+          const req = JSON.parse(payload.toString()) as {
+            rid: string;
+            method: string;
+            params: { t1?: number };
+          };
+          requests.push(req);
+          const now = Date.now();
+          if (req.method !== 'clock.exchange' && !opts.rpc) return;
+          const out =
+            req.method === 'clock.exchange'
+              ? { t1: req.params.t1 ?? now, t2: now, t3: now }
+              : opts.rpc?.(req.method, req.params);
+          const res =
+            out && typeof out === 'object' && 'error' in out
+              ? { rid: req.rid, ok: false, error: (out as { error: unknown }).error }
+              : { rid: req.rid, ok: true, result: out };
+          void client.publishAsync(t.rpcRes(id), JSON.stringify(res), { qos: 1 });
+        });
+        await client.subscribeAsync(t.rpcReq(id), { qos: 1 });
         const birth = {
           online: true,
           boot,
@@ -251,6 +320,8 @@ export async function startHarness(opts: { loginLimits?: { maxPerUser?: number; 
         const fake: FakeStation = {
           id,
           client,
+          requests,
+
           async vanish() {
             // A forced end closes the socket without DISCONNECT, so the broker publishes the Will.
             client.stream.destroy();
@@ -262,7 +333,10 @@ export async function startHarness(opts: { loginLimits?: { maxPerUser?: number; 
       },
       async importGuide(xml) {
         const c = await harness.as('control');
-        return c.post('/api/v1/guide/import?name=test.xml', undefined, { raw: xml, contentType: 'application/xml' });
+        return c.post('/api/v1/guide/import?name=test.xml', undefined, {
+          raw: xml,
+          contentType: 'application/xml',
+        });
       },
       stop,
     };

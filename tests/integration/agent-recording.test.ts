@@ -10,14 +10,14 @@ import path from 'node:path';
 import t from 'tap';
 import { StationBirth } from '../../protocol/messages/state.js';
 import {
-  STATION,
   agentConfig,
   ffprobeFile,
+  STATION,
+  scheduleDoc,
   startAedes,
   startHeadendDouble,
   startSimReceiver,
   startTestAgent,
-  scheduleDoc,
   tempDir,
   until,
 } from '../helpers/agent-harness.js';
@@ -35,7 +35,9 @@ t.test('a 20 s recording 5 s ahead: file, events in order, manifest, applied ver
   const end = start + 20_000;
   const payload = await headend.publishSchedule(
     STATION,
-    scheduleDoc(rx.lineup, { epoch: 1, n: 1 }, [{ id: 'news', title: 'Evening news', service: 'cctv13', start, end }]),
+    scheduleDoc(rx.lineup, { epoch: 1, n: 1 }, [
+      { id: 'news', title: 'Evening news', service: 'cctv13', start, end },
+    ]),
   );
   const storeId = agent.store.storeId;
 
@@ -75,14 +77,15 @@ t.test('a 20 s recording 5 s ahead: file, events in order, manifest, applied ver
 
   // Retained state: applied version and the SHA-256 of exactly the bytes published.
   const hash = createHash('sha256').update(payload).digest('hex');
-  const state = await until(
-    () => {
-      const s = StationBirth.safeParse(headend.latestState());
-      return s.success && s.data.schedule && 'hash' in s.data.schedule ? s.data : null;
-    },
-    'a state with the applied schedule',
-  );
-  t.same(state.schedule, { version: { epoch: 1, n: 1 }, hash, appliedAt: (state.schedule as { appliedAt: string }).appliedAt });
+  const state = await until(() => {
+    const s = StationBirth.safeParse(headend.latestState());
+    return s.success && s.data.schedule && 'hash' in s.data.schedule ? s.data : null;
+  }, 'a state with the applied schedule');
+  t.same(state.schedule, {
+    version: { epoch: 1, n: 1 },
+    hash,
+    appliedAt: (state.schedule as { appliedAt: string }).appliedAt,
+  });
   t.equal(state.storeId, storeId);
   t.ok(state.clock.trusted, 'clock reported trusted');
 

@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { StationBirth } from '../../protocol/messages/state.js';
 import {
-  STATION,
   agentConfig,
+  STATION,
   scheduleDoc,
   sleep,
   startAedes,
@@ -41,7 +41,9 @@ t.test('schedule versions through an outage, a new epoch, a stale and an invalid
   // Far in the future: this test is about documents, not recordings.
   const day = Date.now() + 3 * 86_400_000;
   const doc = (epoch: number, n: number, title: string) =>
-    scheduleDoc(rx.lineup, { epoch, n }, [{ id: 'weekly-news', title, service: 'cctv1', start: day, end: day + 60_000 }]);
+    scheduleDoc(rx.lineup, { epoch, n }, [
+      { id: 'weekly-news', title, service: 'cctv1', start: day, end: day + 60_000 },
+    ]);
   const stateNow = () => {
     const s = StationBirth.safeParse(headend.latestState());
     return s.success ? s.data : null;
@@ -80,7 +82,11 @@ t.test('schedule versions through an outage, a new epoch, a stale and an invalid
     () => headend.storeEvents(storeId).find((e) => e.type === 'schedule.applied' && e.version.epoch === 2),
     'the epoch-2 applied event',
   );
-  t.same(epochEvent.type === 'schedule.applied' && epochEvent.previous, { epoch: 1, n: 4 }, 'previous version named');
+  t.same(
+    epochEvent.type === 'schedule.applied' && epochEvent.previous,
+    { epoch: 1, n: 4 },
+    'previous version named',
+  );
 
   // A stale document (an old epoch) is ignored.
   await headend.publishSchedule(STATION, doc(1, 99, 'stale'));
@@ -104,7 +110,8 @@ t.test('schedule versions through an outage, a new epoch, a stale and an invalid
   t.same(agent.executor.appliedVersion, { epoch: 2, n: 1 }, 'and in the executor');
 
   // Redelivery of the same rejected bytes (reconnect) is not reported again.
-  const rejectedCount = () => headend.storeEvents(storeId).filter((e) => e.type === 'schedule.rejected').length;
+  const rejectedCount = () =>
+    headend.storeEvents(storeId).filter((e) => e.type === 'schedule.rejected').length;
   await until(() => rejectedCount() === 1, 'one schedule.rejected event');
   uplink.cut();
   await until(() => !agent.link.connected, 'cut again');

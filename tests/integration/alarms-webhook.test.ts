@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { carrierLookupFromLineup } from '../../headend/alarms/carriers.js';
 import { createAlarmService } from '../../headend/alarms/service.js';
 import type { AlarmTransition } from '../../headend/alarms/types.js';
@@ -23,7 +23,7 @@ interface Received {
 }
 
 /** A receiver whose answer per request is decided by `respond` (status, or 'hang'). */
-async function receiver(t: Tap.Test, respond: (n: number, r: Received) => number | 'hang' = () => 204) {
+async function receiver(t: Test, respond: (n: number, r: Received) => number | 'hang' = () => 204) {
   const got: Received[] = [];
   const hanging: ServerResponse[] = [];
   const server = createServer((req, res) => {
@@ -50,7 +50,10 @@ async function receiver(t: Tap.Test, respond: (n: number, r: Received) => number
   return { got, url };
 }
 
-const alarm = (kind: AlarmTransition['alarm']['kind'], type: AlarmTransition['type'] = 'raised'): AlarmTransition => ({
+const alarm = (
+  kind: AlarmTransition['alarm']['kind'],
+  type: AlarmTransition['type'] = 'raised',
+): AlarmTransition => ({
   type,
   at: T0,
   alarm: {
@@ -61,7 +64,12 @@ const alarm = (kind: AlarmTransition['alarm']['kind'], type: AlarmTransition['ty
     subject: 'rx1',
     kind,
     severity: 'critical',
-    cause: { row: 'lnb-cable-fault', failure: 'LNB or cable fault', respond: 'LNB power off/on once', text: 'short circuit' },
+    cause: {
+      row: 'lnb-cable-fault',
+      failure: 'LNB or cable fault',
+      respond: 'LNB power off/on once',
+      text: 'short circuit',
+    },
     evidence: { text: 'LNB supply of rx1 reports short', facts: { lnb: 'short' } },
     raisedAt: T0,
     ackedBy: null,
@@ -74,7 +82,10 @@ const alarm = (kind: AlarmTransition['alarm']['kind'], type: AlarmTransition['ty
 t.test('a raised alarm reaches the receiver as signed JSON', async (t) => {
   const rx = await receiver(t);
   const secret = 'a-shared-secret-of-32-characters';
-  const n = createWebhookNotifier({ hooks: [{ url: rx.url(), secret, headers: { authorization: 'Bearer xyz' } }], timing: shortTiming });
+  const n = createWebhookNotifier({
+    hooks: [{ url: rx.url(), secret, headers: { authorization: 'Bearer xyz' } }],
+    timing: shortTiming,
+  });
   t.teardown(() => n.close());
   n.notify(alarm('lnb_fault'));
   await n.idle();
@@ -120,7 +131,8 @@ t.test('one webhook per rule: each hook gets only its kinds and severities, in o
   n.notify(alarm('lnb_fault', 'acknowledged'));
   n.notify(alarm('lnb_fault', 'cleared'));
   await n.idle();
-  const seen = (path: string) => rx.got.filter((r) => r.path === path).map((r) => `${r.body.type}:${r.body.alarm.kind}`);
+  const seen = (path: string) =>
+    rx.got.filter((r) => r.path === path).map((r) => `${r.body.type}:${r.body.alarm.kind}`);
   t.same(seen('/lnb'), ['raised:lnb_fault', 'acknowledged:lnb_fault', 'cleared:lnb_fault']);
   t.same(seen('/critical'), ['raised:lnb_fault', 'raised:disk_full', 'cleared:lnb_fault']);
 });
@@ -132,7 +144,10 @@ t.test('5xx and timeouts are retried with the same delivery id; a 4xx is not', a
     flakyCalls += 1;
     return flakyCalls === 1 ? 503 : flakyCalls === 2 ? 'hang' : 200;
   });
-  const n = createWebhookNotifier({ hooks: [{ url: rx.url('/flaky') }, { url: rx.url('/gone') }], timing: shortTiming });
+  const n = createWebhookNotifier({
+    hooks: [{ url: rx.url('/flaky') }, { url: rx.url('/gone') }],
+    timing: shortTiming,
+  });
   t.teardown(() => n.close());
   n.notify(alarm('lnb_fault'));
   await n.idle();
@@ -157,7 +172,10 @@ t.test('a receiver that never answers: given up after the retries, counted', asy
 
 t.test('notifying never waits for the network', async (t) => {
   const rx = await receiver(t, () => 'hang');
-  const n = createWebhookNotifier({ hooks: [{ url: rx.url() }], timing: { ...shortTiming, webhookRetries: 0 } });
+  const n = createWebhookNotifier({
+    hooks: [{ url: rx.url() }],
+    timing: { ...shortTiming, webhookRetries: 0 },
+  });
   t.teardown(() => n.close());
   for (let i = 0; i < 50; i++) n.notify(alarm('lnb_fault'));
   t.equal(rx.got.length, 0, 'notify returned before any request was even sent');
@@ -165,8 +183,18 @@ t.test('notifying never waits for the network', async (t) => {
 });
 
 t.test('bad hook config fails fast with the field named', async (t) => {
-  t.throws(() => createWebhookNotifier({ hooks: [{ url: 'ftp://example.org/x' }], timing: shortTiming }), /url/);
-  t.throws(() => createWebhookNotifier({ hooks: [{ url: 'http://x', kinds: ['no_such_kind' as never] }], timing: shortTiming }), /kinds/);
+  t.throws(
+    () => createWebhookNotifier({ hooks: [{ url: 'ftp://example.org/x' }], timing: shortTiming }),
+    /url/,
+  );
+  t.throws(
+    () =>
+      createWebhookNotifier({
+        hooks: [{ url: 'http://x', kinds: ['no_such_kind' as never] }],
+        timing: shortTiming,
+      }),
+    /kinds/,
+  );
 });
 
 t.test('end to end: the alarm service posts what the engine raises and clears', async (t) => {

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import t from 'tap';
+import { importGuide } from '../../headend/guide/guide-import.js';
 import { SchedulingError } from '../../headend/scheduling/errors.js';
 import { backupDatabase, restoreDatabase } from '../../headend/store/backup.js';
 import { MIGRATIONS } from '../../headend/store/migrations/index.js';
@@ -283,6 +284,123 @@ t.test('bad input is a typed error naming the field', async (t) => {
     fleet.running.store.audit.list({ target: `entry:${ok.entry.id}` }).map((a) => a.action),
     ['entry.delete', 'entry.update', 'entry.create'],
     'every action audited',
+  );
+});
+
+/** XMLTV time `YYYYMMDDhhmmss +0800` of a UTC instant. */
+function xmltvTime(ms: number): string {
+  const d = new Date(ms + 8 * HOUR);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}00 +0800`;
+}
+
+/**
+ * A small XMLTV feed for cctv1: `[title, episode (1-based) or null, start ms, minutes]`, between two fixed
+ * programmes so every import covers the same window (an import replaces the service's window it covers).
+ */
+function feed(items: [string, number | null, number, number][], base: number): string {
+  const all: [string, number | null, number, number][] = [
+    ['早间新闻', null, base - 2 * HOUR, 60],
+    ...items,
+    ['晚间新闻', null, base + 60 * HOUR, 30],
+  ];
+  const progs = all.map(([title, ep, start, min]) => {
+    const epXml = ep === null ? '' : `<episode-num system="xmltv_ns">0.${ep - 1}.</episode-num>`;
+    return `<programme start="${xmltvTime(start)}" stop="${xmltvTime(start + min * 60_000)}" channel="cctv1"><title lang="zh">${title}</title>${epXml}</programme>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?><tv><channel id="cctv1"><display-name>CCTV-1 综合</display-name></channel>${progs.join('')}</tv>`;
+}
+
+t.test('guide-linked entries follow the guide: a programme and a series, moved and vanished', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'gd-01', county: 'jingning' }] });
+  const { store, controlPlane: cp } = fleet.running;
+  const sim = await fleet.sim('gd-01');
+  const base = Math.ceil(Date.now() / HOUR) * HOUR + 3 * HOUR;
+  const lineup = [{ key: 'cctv1', name: 'CCTV-1 综合' }];
+  const load = async (xml: string) => {
+    const report = await importGuide(store.db, [xml], { source: 'test', lineup, timeZone: 'Asia/Shanghai' });
+    cp.guideImported(report);
+  };
+  await load(
+    feed(
+      [
+        ['天气预报', null, base, 15],
+        ['山海情', 1, base + HOUR, 45],
+        ['山海情', 2, base + 25 * HOUR, 45],
+        ['山海情', 1, base + 49 * HOUR, 45], // a repeat of episode 1: recorded once
+      ],
+      base,
+    ),
+  );
+  const weather = store.db
+    .prepare("SELECT programme_id AS id FROM guide_programmes WHERE title = '天气预报'")
+    .get() as { id: string };
+  const target = { type: 'station', stationId: 'gd-01' };
+  const one = cp.scheduling.create(
+    {
+      kind: 'recording',
+      title: '天气预报',
+      service: 'cctv1',
+      when: { type: 'programme', programmeId: weather.id },
+      target,
+    },
+    'test:operator',
+  );
+  const series = cp.scheduling.create(
+    {
+      kind: 'recording',
+      title: '山海情',
+      service: 'cctv1',
+      when: { type: 'series', title: '山海情' },
+      target,
+    },
+    'test:operator',
+  );
+  const itemsOf = (
+    doc: { entries: { id: string; when: { type: string; items?: { start: string }[] } }[] },
+    id: string,
+  ) => doc.entries.find((e) => e.id === id)?.when.items?.map((i) => i.start);
+  let applied = await sim.waitApplied({ epoch: 1, n: 3 });
+  t.same(itemsOf(applied.doc, one.entry.id), [iso(base)], 'the programme resolved to its showing');
+  t.same(
+    itemsOf(applied.doc, series.entry.id),
+    [iso(base + HOUR), iso(base + 25 * HOUR)],
+    'the series, the repeat skipped',
+  );
+
+  // Re-import: the weather forecast moved by 30 min, episode 2 moved a day, episode 3 appeared.
+  await load(
+    feed(
+      [
+        ['天气预报', null, base + HOUR / 2, 15],
+        ['山海情', 1, base + HOUR, 45],
+        ['山海情', 2, base + 26 * HOUR, 45],
+        ['山海情', 3, base + 50 * HOUR, 45],
+      ],
+      base,
+    ),
+  );
+  applied = await sim.waitApplied({ epoch: 1, n: 4 });
+  t.same(itemsOf(applied.doc, one.entry.id), [iso(base + HOUR / 2)], 'the programme followed its move');
+  t.same(
+    itemsOf(applied.doc, series.entry.id),
+    [iso(base + HOUR), iso(base + 26 * HOUR), iso(base + 50 * HOUR)],
+    'the series followed the move and took the new episode',
+  );
+
+  // Re-import without the forecast: it is kept at its last known time and flagged, never dropped silently.
+  await load(feed([['山海情', 1, base + HOUR, 45]], base));
+  const view = cp.scheduling.get(one.entry.id);
+  t.equal(view?.guide?.status, 'not_listed', 'flagged "not listed"');
+  t.ok(
+    view?.guide?.warnings.some((w) => w.code === 'NOT_LISTED'),
+    'with a warning',
+  );
+  const latest = JSON.parse(store.schedules.latest('gd-01')?.doc.toString() ?? '{}');
+  t.same(
+    itemsOf(latest, one.entry.id),
+    [iso(base + HOUR / 2)],
+    'still in the document at its last known time',
   );
 });
 

@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { shortTiming } from '../../protocol/timing.js';
 import { systemClock } from '../../device/link/clock.js';
 import { silentLogger } from '../../device/log.js';
-import { Recorder, type RecorderResult } from '../../device/recorder/recorder.js';
 import { probeSegment } from '../../device/recorder/probe.js';
+import { Recorder, type RecorderResult } from '../../device/recorder/recorder.js';
+import { shortTiming } from '../../protocol/timing.js';
 import { startTsSource, UdpGate } from '../helpers/recorder-source.js';
 
 const SID = 301;
@@ -68,6 +68,12 @@ t.test('a 20 s recording started during pre-roll covers 20 s ± 1 s of the right
   t.equal(files.length, result.segments.length, 'no stray segment files (the pre-roll lead was dropped)');
   // Started during pre-roll: the first byte reached disk before the planned start.
   t.ok(firstByte[0] !== undefined && firstByte[0] < plannedStart, 'first byte before the planned start');
-  t.ok(result.plannedStartMarkMs !== null && result.plannedStartMarkMs <= 1_000, `mark ${result.plannedStartMarkMs} ms`);
-  t.equal(result.bytes, result.segments.reduce((n, s) => n + s.bytes, 0));
+  t.ok(
+    result.plannedStartMarkMs !== null && result.plannedStartMarkMs <= 1_000,
+    `mark ${result.plannedStartMarkMs} ms`,
+  );
+  t.equal(
+    result.bytes,
+    result.segments.reduce((n, s) => n + s.bytes, 0),
+  );
 });

@@ -3,17 +3,18 @@
  * 4 dB over 3 days while other stations on the same carrier held steady → dish alignment or snow"). One
  * test per DOMAIN.md §6 row the engine can tell apart from the evidence.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { RULES, ruleOf } from '../../headend/alarms/rules.js';
 import type { AlarmTransition } from '../../headend/alarms/types.js';
 import { FAILURES } from '../../protocol/failures.js';
+import { AlarmRaisedEvent } from '../../protocol/messages/events.js';
 import { ALARM_KIND_NAMES, ALARM_KINDS } from '../../protocol/registry.js';
 import { alarmRig, CARRIER_A, type RxInput, T0, telemetry } from '../helpers/alarm-rig.js';
 
 const DAY = 86_400_000;
 
 /** The cause text of every raised alarm is the failure-table row's, verbatim. */
-function verbatim(t: Tap.Test, transitions: AlarmTransition[]): void {
+function verbatim(t: Test, transitions: AlarmTransition[]): void {
   for (const tr of transitions) {
     const row = FAILURES[tr.alarm.cause.row];
     t.equal(tr.alarm.cause.failure, row.failure, `${tr.alarm.kind}: failure text from the table`);
@@ -66,25 +67,34 @@ t.test('the same decline at every station on the carrier is no dish problem', as
 t.test('margin low: regional fade vs local fade', async (t) => {
   const feed = (rig: ReturnType<typeof alarmRig>, margins: Record<string, number>) =>
     rig.run(3 * 60_000, 10_000, (now) => {
-      for (const [s, m] of Object.entries(margins)) rig.engine.observeTelemetry(s, telemetry(now, [{ marginDb: m }]), now);
+      for (const [s, m] of Object.entries(margins))
+        rig.engine.observeTelemetry(s, telemetry(now, [{ marginDb: m }]), now);
     });
   const regional = alarmRig();
   feed(regional, { 'st-001': 0.8, 'st-002': 1.5, 'st-003': 2.1, 'st-004': 7 });
   const r1 = regional.raised('margin_low').find((x) => x.alarm.station === 'st-001')?.alarm;
   t.equal(r1?.cause.row, 'snow-ice-fade');
-  t.match(r1?.cause.text, /^regional: 2 of 3 other stations on 3840 MHz H 27500 ks\/s are low too \(weather or uplink\)$/);
+  t.match(
+    r1?.cause.text,
+    /^regional: 2 of 3 other stations on 3840 MHz H 27500 ks\/s are low too \(weather or uplink\)$/,
+  );
 
   const local = alarmRig();
   feed(local, { 'st-001': 0.8, 'st-002': 7, 'st-003': 7.5, 'st-004': 7 });
   const l1 = local.raised('margin_low')[0]?.alarm;
   t.equal(l1?.cause.text, 'local fade: snow or ice on the dish or feed');
-  t.match(l1?.evidence.text, /^margin 0\.8 dB on rx1 on 3840 MHz H 27500 ks\/s; warning below 3\.0 dB, critical below 1\.0 dB$/);
+  t.match(
+    l1?.evidence.text,
+    /^margin 0\.8 dB on rx1 on 3840 MHz H 27500 ks\/s; warning below 3\.0 dB, critical below 1\.0 dB$/,
+  );
   verbatim(t, [...regional.raised(), ...local.raised()]);
 });
 
 t.test('lock lost with the LNB supply shorted points at the LNB or cable', async (t) => {
   const rig = alarmRig();
-  rig.run(3 * 60_000, 10_000, (now) => rig.engine.observeTelemetry('st-001', telemetry(now, [{ locked: false, lnb: 'short' }]), now));
+  rig.run(3 * 60_000, 10_000, (now) =>
+    rig.engine.observeTelemetry('st-001', telemetry(now, [{ locked: false, lnb: 'short' }]), now),
+  );
   const lost = rig.raised('signal_lost')[0]?.alarm;
   t.equal(lost?.cause.row, 'lnb-cable-fault');
   t.equal(lost?.cause.text, 'LNB or cable fault (LNB supply short)');
@@ -101,7 +111,9 @@ t.test('lock lost on every carrier at one station: LNB, cable or dish', async (t
     { id: 'rx2', locked: false, service: 'cctv13' },
   ];
   rig.run(3 * 60_000, 10_000, (now) => rig.engine.observeTelemetry('st-001', telemetry(now, both), now));
-  const causes = rig.raised('signal_lost').map((x) => [x.alarm.subject, x.alarm.cause.row, x.alarm.cause.text]);
+  const causes = rig
+    .raised('signal_lost')
+    .map((x) => [x.alarm.subject, x.alarm.cause.row, x.alarm.cause.text]);
   t.same(causes, [
     ['rx1', 'lnb-cable-fault', 'lock lost on every carrier at this station: LNB, cable or dish'],
     ['rx2', 'lnb-cable-fault', 'lock lost on every carrier at this station: LNB, cable or dish'],
@@ -110,18 +122,19 @@ t.test('lock lost on every carrier at one station: LNB, cable or dish', async (t
 
 t.test('black or silent programme: upstream when peers on the service see the same', async (t) => {
   const rig = alarmRig();
-  const ev = (alarmId: string, at: number) => ({
-    type: 'alarm.raised' as const,
-    storeId: 'abcdef0123456789',
-    seq: 7,
-    at: new Date(at).toISOString(),
-    alarmId,
-    kind: 'black_or_silent' as const,
-    severity: 'warning' as const,
-    receiverId: 'rx1',
-    message: 'black picture for 45 s with margin 6.0 dB',
-    evidence: { blackSeconds: 45, marginDb: 6 },
-  });
+  const ev = (alarmId: string, at: number) =>
+    AlarmRaisedEvent.parse({
+      type: 'alarm.raised',
+      storeId: 'abcdef0123456789',
+      seq: 7,
+      at: new Date(at).toISOString(),
+      alarmId,
+      kind: 'black_or_silent',
+      severity: 'warning',
+      receiverId: 'rx1',
+      message: 'black picture for 45 s with margin 6.0 dB',
+      evidence: { blackSeconds: 45, marginDb: 6 },
+    });
   rig.engine.observeTelemetry('st-001', telemetry(T0), T0);
   rig.engine.observeTelemetry('st-002', telemetry(T0), T0);
   rig.engine.observeStationAlarm('st-001', ev('b1', T0), T0);
@@ -146,7 +159,8 @@ t.test('station offline names the uplink row and says the station keeps recordin
 });
 
 t.test('every rule names a registry kind, and every kind has a rule with holds', async (t) => {
-  for (const kind of Object.keys(RULES)) t.ok(ALARM_KIND_NAMES.includes(kind as never), `${kind} is a registry kind`);
+  for (const kind of Object.keys(RULES))
+    t.ok(ALARM_KIND_NAMES.includes(kind as never), `${kind} is a registry kind`);
   for (const kind of ALARM_KIND_NAMES) {
     const r = ruleOf(kind);
     t.ok(r.detect.length > 10, `${kind}: says what it watches`);

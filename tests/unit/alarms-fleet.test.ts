@@ -8,7 +8,8 @@ import { fleetVerdict } from '../../headend/alarms/fleet.js';
 import { defaultTiming as D } from '../../protocol/timing.js';
 import { alarmRig, CARRIER_A, type RxInput, telemetry } from '../helpers/alarm-rig.js';
 
-const ids = (n: number, prefix = 'st') => Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(3, '0')}`);
+const ids = (n: number, prefix = 'st') =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(3, '0')}`);
 
 /** Stations on carrier A (cctv1); `bad(station, now)` says which have lost lock. */
 function fleet(stations: string[], extra: string[] = []) {
@@ -21,8 +22,12 @@ function fleet(stations: string[], extra: string[] = []) {
   rig.run(30_000, 10_000, step); // everyone healthy first
   return {
     rig,
-    lose: (list: string[]) => list.forEach((s) => state.set(s, { locked: false })),
-    recover: (list: string[]) => list.forEach((s) => state.delete(s)),
+    lose: (list: string[]) => {
+      for (const s of list) state.set(s, { locked: false });
+    },
+    recover: (list: string[]) => {
+      for (const s of list) state.delete(s);
+    },
     run: (ms: number) => rig.run(ms, 10_000, step),
   };
 }
@@ -40,7 +45,10 @@ t.test('37 stations losing one carrier at once: exactly one fleet alarm and no s
   t.equal(a?.station, null);
   t.equal(a?.severity, 'critical');
   t.equal(a?.cause.row, 'carrier-change');
-  t.match(a?.evidence.text, /^carrier lost at 37 stations — upstream or satellite: 37 of 40 stations on 3840 MHz H 27500 ks\/s/);
+  t.match(
+    a?.evidence.text,
+    /^carrier lost at 37 stations — upstream or satellite: 37 of 40 stations on 3840 MHz H 27500 ks\/s/,
+  );
   t.equal(a?.evidence.facts.lostStations, 37);
   t.same(
     f.rig.engine.active().map((x) => x.kind),

@@ -7,6 +7,7 @@ import t from 'tap';
 import type { AlarmEngine } from '../../headend/alarms/engine.js';
 import { RECORDING_DEGRADED_KIND, RECORDING_FAILED_KIND } from '../../headend/alarms/rules.js';
 import type { FailureId } from '../../protocol/failures.js';
+import { AlarmClearedEvent, AlarmRaisedEvent } from '../../protocol/messages/events.js';
 import type { AlarmKind, AlarmSeverity } from '../../protocol/registry.js';
 import { defaultTiming as D } from '../../protocol/timing.js';
 import { alarmRig, type RxInput, T0, type TmExtra, telemetry } from '../helpers/alarm-rig.js';
@@ -191,7 +192,8 @@ const cases: Case[] = [
     row: 'schedule-not-applied',
     raiseMs: D.scheduleLagAlarmMs,
     clearMs: D.alarmClearHoldMs,
-    bad: (e, now) => e.observeSchedule(S, { desired: sched, applied: { epoch: 1, n: 4 }, issued: true, at: now }),
+    bad: (e, now) =>
+      e.observeSchedule(S, { desired: sched, applied: { epoch: 1, n: 4 }, issued: true, at: now }),
     good: (e, now) => e.observeSchedule(S, { desired: sched, applied: sched, issued: true, at: now }),
     periodic: false,
     evidence: /station runs e1\.n4 while the headend issued e1\.n5/,
@@ -203,7 +205,14 @@ const cases: Case[] = [
     row: 'schedule-unknown-version',
     raiseMs: 0,
     clearMs: D.alarmClearHoldMs,
-    bad: (e, now) => e.observeSchedule(S, { desired: sched, applied: { epoch: 1, n: 9 }, appliedHash: 'ab'.repeat(32), issued: false, at: now }),
+    bad: (e, now) =>
+      e.observeSchedule(S, {
+        desired: sched,
+        applied: { epoch: 1, n: 9 },
+        appliedHash: 'ab'.repeat(32),
+        issued: false,
+        at: now,
+      }),
     good: (e, now) => e.observeSchedule(S, { desired: sched, applied: sched, issued: true, at: now }),
     periodic: false,
     evidence: /reports schedule e1\.n9 \(sha256 abababababab…\), which this headend never issued/,
@@ -217,7 +226,18 @@ const cases: Case[] = [
     clearMs: 0,
     bad: (e, now) => e.observeStationAlarm(S, stationAlarm('scrambled', 'critical', now), now),
     good: (e, now) =>
-      e.observeStationAlarm(S, { type: 'alarm.cleared', storeId: STORE, seq: 2, at: iso(now), alarmId: 'sa-1', kind: 'scrambled' }, now),
+      e.observeStationAlarm(
+        S,
+        AlarmClearedEvent.parse({
+          type: 'alarm.cleared',
+          storeId: STORE,
+          seq: 2,
+          at: iso(now),
+          alarmId: 'sa-1',
+          kind: 'scrambled',
+        }),
+        now,
+      ),
     periodic: false,
     evidence: /service cctv1 is scrambled/,
   },
@@ -225,9 +245,10 @@ const cases: Case[] = [
 
 const STORE = 'abcdef0123456789';
 const iso = (ms: number) => new Date(ms).toISOString();
+/** A station's alarm event, validated by the protocol schema. */
 function stationAlarm(kind: 'scrambled' | 'black_or_silent', severity: AlarmSeverity, at: number) {
-  return {
-    type: 'alarm.raised' as const,
+  return AlarmRaisedEvent.parse({
+    type: 'alarm.raised',
     storeId: STORE,
     seq: 1,
     at: iso(at),
@@ -237,7 +258,7 @@ function stationAlarm(kind: 'scrambled' | 'black_or_silent', severity: AlarmSeve
     receiverId: 'rx1',
     message: 'service cctv1 is scrambled',
     evidence: { service: 'cctv1' },
-  };
+  });
 }
 
 for (const c of cases) {
@@ -268,39 +289,60 @@ for (const c of cases) {
     c.good(rig.engine, goodFrom, ++i);
     if (c.clearMs > 0) {
       rig.run(c.clearMs - step, step, feed(c.good));
-      t.equal(rig.cleared(c.kind).length, 0, `not cleared 1 s before its clear hold of ${c.clearMs / 1000} s`);
+      t.equal(
+        rig.cleared(c.kind).length,
+        0,
+        `not cleared 1 s before its clear hold of ${c.clearMs / 1000} s`,
+      );
       rig.run(step, step, feed(c.good));
     }
-    t.equal(rig.cleared(c.kind).length, 1, 'cleared automatically once the condition ended for the clear hold');
+    t.equal(
+      rig.cleared(c.kind).length,
+      1,
+      'cleared automatically once the condition ended for the clear hold',
+    );
     t.equal(rig.cleared(c.kind)[0]?.alarm.clearedAt, goodFrom + c.clearMs);
     t.equal(rig.raised(c.kind).length, 1, 'raised exactly once in all');
     t.same(rig.engine.active(), [], 'nothing left active');
   });
 }
 
-t.test('credentials rejected: raised at the threshold within the grace period, cleared after quiet', async (t) => {
-  const rig = alarmRig();
-  const reject = () => rig.engine.observeCredentialsRejected({ username: 'st-042', clientId: 'st-042', reason: 'wrong-secret' });
-  reject();
-  rig.run(1000, 1000);
-  reject();
-  t.equal(rig.raised().length, 0, 'two rejections: a typo during provisioning pages nobody');
-  rig.run(2000, 1000);
-  reject();
-  const a = rig.raised('credentials_rejected')[0]?.alarm;
-  t.equal(a?.station, 'st-042');
-  t.equal(a?.cause.row, 'credentials-rejected');
-  t.match(a?.cause.text, /wrong or rotated secret/);
-  t.match(a?.evidence.text, /3 rejected connections for "st-042" within 10 min \(last: wrong-secret\)/);
-  rig.run(D.offlineGraceMs + D.alarmClearHoldMs - 10_000, 1000);
-  t.equal(rig.cleared().length, 0, 'still within the quiet period');
-  rig.run(20_000, 1000);
-  t.equal(rig.cleared('credentials_rejected').length, 1, 'cleared after a quiet grace period plus the clear hold');
-});
+t.test(
+  'credentials rejected: raised at the threshold within the grace period, cleared after quiet',
+  async (t) => {
+    const rig = alarmRig();
+    const reject = () =>
+      rig.engine.observeCredentialsRejected({
+        username: 'st-042',
+        clientId: 'st-042',
+        reason: 'wrong-secret',
+      });
+    reject();
+    rig.run(1000, 1000);
+    reject();
+    t.equal(rig.raised().length, 0, 'two rejections: a typo during provisioning pages nobody');
+    rig.run(2000, 1000);
+    reject();
+    const a = rig.raised('credentials_rejected')[0]?.alarm;
+    t.equal(a?.station, 'st-042');
+    t.equal(a?.cause.row, 'credentials-rejected');
+    t.match(a?.cause.text, /wrong or rotated secret/);
+    t.match(a?.evidence.text, /3 rejected connections for "st-042" within 10 min \(last: wrong-secret\)/);
+    rig.run(D.offlineGraceMs + D.alarmClearHoldMs - 10_000, 1000);
+    t.equal(rig.cleared().length, 0, 'still within the quiet period');
+    rig.run(20_000, 1000);
+    t.equal(
+      rig.cleared('credentials_rejected').length,
+      1,
+      'cleared after a quiet grace period plus the clear hold',
+    );
+  },
+);
 
 t.test('credentials rejected under a name that is no station id is a fleet-scope alarm', async (t) => {
   const rig = alarmRig();
-  for (let i = 0; i < 3; i++) rig.engine.observeCredentialsRejected({ username: null, clientId: 'Evil Client', reason: 'no-username' });
+  for (let i = 0; i < 3; i++)
+    rig.engine.observeCredentialsRejected({ username: null, clientId: 'Evil Client', reason: 'no-username' });
   const a = rig.raised('credentials_rejected')[0]?.alarm;
   t.equal(a?.station, null);
   t.equal(a?.scope, 'fleet');
@@ -338,7 +380,9 @@ t.test('schedule lag counts only while connected, from the reconnect', async (t)
 
 t.test('a receiver the plan does not need may be unlocked', async (t) => {
   const rig = alarmRig();
-  rig.run(10 * 60_000, 10_000, (now) => rig.engine.observeTelemetry(S, telemetry(now, [{ locked: false, service: null }]), now));
+  rig.run(10 * 60_000, 10_000, (now) =>
+    rig.engine.observeTelemetry(S, telemetry(now, [{ locked: false, service: null }]), now),
+  );
   t.same(rig.raised(), [], 'idle receiver without lock: no alarm');
 });
 
@@ -395,4 +439,22 @@ t.test('event conflicts latch until acknowledged', async (t) => {
   const id = rig.raised('event_conflict')[0]?.alarm.id as string;
   rig.engine.acknowledge(id, 'li.tech');
   t.equal(rig.cleared('event_conflict').length, 1, 'cleared by the acknowledgement');
+});
+
+t.test('clock: the minimum-RTT filter ignores exchanges delayed on a slow uplink', async (t) => {
+  const rig = alarmRig();
+  // Every 5 min an exchange: mostly 30 ms round trips showing 0.1 s; every third one took 2.5 s over a
+  // congested 3G link, and its asymmetric delay shows as a 4 s "offset".
+  let i = 0;
+  rig.run(60 * 60_000, 10_000, (now) => {
+    if ((now - T0) % D.clockExchangeMs !== 0) return; // ticks every 10 s, exchanges every 5 min
+    const slow = ++i % 3 === 0;
+    rig.engine.observeClock(S, {
+      offsetMs: slow ? 4000 : 100,
+      rttMs: slow ? 2500 : 30,
+      trusted: true,
+      at: now,
+    });
+  });
+  t.same(rig.raised(), [], 'no clock alarm from the delayed exchanges');
 });

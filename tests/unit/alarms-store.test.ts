@@ -6,15 +6,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { carrierLookupFromLineup } from '../../headend/alarms/carriers.js';
 import { createAlarmService } from '../../headend/alarms/service.js';
 import { AlarmError } from '../../headend/alarms/types.js';
 import { openStore } from '../../headend/store/index.js';
+import { AlarmClearedEvent, AlarmRaisedEvent } from '../../protocol/messages/events.js';
 import { defaultTiming as D } from '../../protocol/timing.js';
 import { LINEUP, T0, telemetry } from '../helpers/alarm-rig.js';
 
-async function rig(t: Tap.Test) {
+async function rig(t: Test) {
   const dir = await mkdtemp(join(tmpdir(), 'alarms-store-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'headend.db');
@@ -73,8 +74,18 @@ t.test('raised, acknowledged (by whom), cleared: row and history', async (t) => 
 
   const acked = r.service.acknowledge(a?.id as string, 'wang.tech');
   t.equal(acked.ackedBy, 'wang.tech');
-  t.same(r.audits, [{ actor: 'wang.tech', action: 'alarm.acknowledge', target: 'st-001', details: { alarmId: a?.id, kind: 'station_offline' } }]);
-  t.throws(() => r.service.acknowledge(a?.id as string, 'li.tech'), { code: 'ALREADY_ACKNOWLEDGED', message: /acknowledged by wang\.tech/ });
+  t.same(r.audits, [
+    {
+      actor: 'wang.tech',
+      action: 'alarm.acknowledge',
+      target: 'st-001',
+      details: { alarmId: a?.id, kind: 'station_offline' },
+    },
+  ]);
+  t.throws(() => r.service.acknowledge(a?.id as string, 'li.tech'), {
+    code: 'ALREADY_ACKNOWLEDGED',
+    message: /acknowledged by wang\.tech/,
+  });
   t.throws(() => r.service.acknowledge('nope', 'li.tech'), AlarmError);
 
   r.service.engine.observePresence('st-001', { online: true });
@@ -92,7 +103,10 @@ t.test('raised, acknowledged (by whom), cleared: row and history', async (t) => 
       ['cleared', null],
     ],
   );
-  t.same(r.service.repo.list({ station: 'st-001' }).map((x) => x.id), [a?.id]);
+  t.same(
+    r.service.repo.list({ station: 'st-001' }).map((x) => x.id),
+    [a?.id],
+  );
   t.same(r.service.repo.list({ activeOnly: true }), []);
   t.throws(() => r.service.repo.list({ limit: 0 }), { code: 'INVALID_INPUT' });
 });
@@ -101,9 +115,22 @@ t.test('an alarm active at a restart clears after it when the condition ends', a
   const r = await rig(t);
   r.service.engine.observeTelemetry('st-001', telemetry(r.now(), [{ lnb: 'short', locked: false }]), r.now());
   r.advance(2 * 60_000);
-  t.same(r.service.repo.active().map((a) => a.kind).sort(), ['lnb_fault', 'signal_lost']);
+  t.same(
+    r.service.repo
+      .active()
+      .map((a) => a.kind)
+      .sort(),
+    ['lnb_fault', 'signal_lost'],
+  );
   r.restart();
-  t.same(r.service.engine.active().map((a) => a.kind).sort(), ['lnb_fault', 'signal_lost'], 're-adopted by the new engine');
+  t.same(
+    r.service.engine
+      .active()
+      .map((a) => a.kind)
+      .sort(),
+    ['lnb_fault', 'signal_lost'],
+    're-adopted by the new engine',
+  );
   r.advance(30_000);
   t.equal(r.service.repo.active().length, 2, 'no telemetry yet: kept');
   for (let i = 0; i < 15; i++) {
@@ -116,7 +143,7 @@ t.test('an alarm active at a restart clears after it when the condition ends', a
 t.test("a station's own alarm restored after a restart is cleared by its alarm.cleared event", async (t) => {
   const r = await rig(t);
   const base = { storeId: 'abcdef0123456789', alarmId: 'ro-1', kind: 'filesystem_read_only' as const };
-  r.service.engine.observeStationAlarm('st-009', {
+  const raised = AlarmRaisedEvent.parse({
     ...base,
     type: 'alarm.raised',
     seq: 4,
@@ -125,9 +152,16 @@ t.test("a station's own alarm restored after a restart is cleared by its alarm.c
     message: 'recordings filesystem is read-only (EROFS)',
     evidence: { mount: '/srv/recordings' },
   });
+  r.service.engine.observeStationAlarm('st-009', raised);
   t.equal(r.service.repo.active()[0]?.kind, 'filesystem_read_only');
   r.restart();
-  r.service.engine.observeStationAlarm('st-009', { ...base, type: 'alarm.cleared', seq: 5, at: new Date(r.now()).toISOString() });
+  const cleared = AlarmClearedEvent.parse({
+    ...base,
+    type: 'alarm.cleared',
+    seq: 5,
+    at: new Date(r.now()).toISOString(),
+  });
+  r.service.engine.observeStationAlarm('st-009', cleared);
   t.same(r.service.repo.active(), [], 'cleared');
 });
 
@@ -135,7 +169,8 @@ t.test('fleet alarms and the station alarms linked to them are stored with the l
   const r = await rig(t);
   const stations = Array.from({ length: 12 }, (_, i) => `st-${100 + i}`);
   const feed = (lost: (s: string) => boolean) => {
-    for (const s of stations) r.service.engine.observeTelemetry(s, telemetry(r.now(), [lost(s) ? { locked: false } : {}]), r.now());
+    for (const s of stations)
+      r.service.engine.observeTelemetry(s, telemetry(r.now(), [lost(s) ? { locked: false } : {}]), r.now());
   };
   feed(() => false);
   for (let i = 0; i < 12; i++) {
@@ -168,7 +203,11 @@ t.test('a listener that throws does not stop storage or the engine', async (t) =
   });
   const seen: string[] = [];
   r.service.onTransition((tr) => seen.push(tr.type));
-  r.service.engine.observeSchedule('st-001', { desired: { epoch: 1, n: 2 }, applied: { epoch: 1, n: 7 }, issued: false });
+  r.service.engine.observeSchedule('st-001', {
+    desired: { epoch: 1, n: 2 },
+    applied: { epoch: 1, n: 7 },
+    issued: false,
+  });
   t.same(seen, ['raised']);
   t.equal(r.service.repo.active().length, 1);
   t.equal(r.service.stats().listenerFailures, 1);

@@ -221,7 +221,7 @@ t.test('padding is soft inside a class; a higher class wins with its padding', a
       want: ['a planned padding b @r1 [10:00-11:05]', 'b planned padding a @r1 [11:05-12:00]'],
     },
     {
-      name: 'padding grows only contiguously from the programme',
+      name: 'padding grows only contiguously from the programme; what it cannot use stays free for others',
       entries: [
         recording({
           id: 'a',
@@ -231,8 +231,19 @@ t.test('padding is soft inside a class; a higher class wins with its padding', a
           when: slot('11:00', '11:30'),
         }),
         recording({ id: 'blip', service: 'gstv', when: slot('10:45', '10:50') }),
+        recording({
+          id: 'c',
+          service: 'cctv2',
+          createdAt: created(3),
+          padAfterMs: 5 * MIN,
+          when: slot('10:20', '10:40'),
+        }),
       ],
-      want: ['blip planned @r1 [10:45-10:50]', 'a planned padding blip @r1 [10:50-11:30]'],
+      want: [
+        'c planned @r1 [10:20-10:45]',
+        'blip planned @r1 [10:45-10:50]',
+        'a planned padding blip @r1 [10:50-11:30]',
+      ],
     },
     {
       name: 'padding over the same key is shared, not cut',
@@ -297,6 +308,14 @@ t.test('several receivers: free before cut, share before idle, pins honoured', a
         recording({ id: 'b', service: 'gstv', createdAt: created(2), when: slot('11:30', '12:30') }),
       ],
       want: ['a planned @r1 [11:00-12:00]', 'b planned @r2 [11:30-12:30]'],
+    },
+    {
+      name: 'a free receiver is taken rather than landing on padding another occurrence will ask for',
+      entries: [
+        recording({ id: 'a', service: 'cctv1', padAfterMs: 10 * MIN, when: slot('11:00', '11:30') }),
+        recording({ id: 'b', service: 'gstv', createdAt: created(2), when: slot('11:30', '12:00') }),
+      ],
+      want: ['a planned @r1 [11:00-11:40]', 'b planned @r2 [11:30-12:00]'],
     },
     {
       name: 'a receiver already on the same service is shared rather than tuning an idle one',

@@ -128,17 +128,23 @@ function ranksBefore(a: ScheduleEntry, aStart: string, b: ScheduleEntry, bStart:
   return Date.parse(aStart) < Date.parse(bStart);
 }
 
-/** Every invariant of one plan; throws a message naming the occurrence that breaks it. */
+/**
+ * Every invariant of one plan; throws a message naming the occurrence that breaks it. A reason may name an
+ * occurrence outside the window (an occurrence just before it, still holding the receiver), so names are
+ * looked up in the plan of `p.considered`, which holds every occurrence chained to the window.
+ */
 function checkPlan(doc: ScheduleDocument, p: Plan): void {
-  const byKey = new Map<string, PlannedOccurrence>();
+  const seen = new Set<string>();
   for (const o of p.occurrences) {
-    if (byKey.has(occurrenceKey(o))) throw new Error(`${occurrenceKey(o)} listed twice`);
-    byKey.set(occurrenceKey(o), o);
+    if (seen.has(occurrenceKey(o))) throw new Error(`${occurrenceKey(o)} listed twice`);
+    seen.add(occurrenceKey(o));
   }
+  const context = plan(doc, p.considered);
+  const byKey = new Map(context.occurrences.map((o) => [occurrenceKey(o), o]));
   const entry = new Map(doc.entries.map((e) => [e.id, e]));
   const holder = (by: { entryId: string; nominalStart: string }, who: string) => {
     const h = byKey.get(occurrenceKey(by));
-    if (h === undefined) throw new Error(`${who}: names ${occurrenceKey(by)}, which is not in the plan`);
+    if (h === undefined) throw new Error(`${who}: names ${occurrenceKey(by)}, which is not planned at all`);
     return h;
   };
   for (const o of p.occurrences) {
@@ -210,7 +216,7 @@ function checkPlan(doc: ScheduleDocument, p: Plan): void {
   }
   // One sharing key per receiver at any instant.
   const byRx = new Map<string, [number, number, string, string][]>();
-  for (const o of p.occurrences) {
+  for (const o of context.occurrences) {
     for (const [s, e] of spans(o)) {
       const list = byRx.get(o.receiverId) ?? [];
       list.push([s, e, o.sharingKey, occurrenceKey(o)]);

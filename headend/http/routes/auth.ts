@@ -8,15 +8,9 @@ import { dummyHash, verifyPassword } from '../../users/passwords.js';
 import { permissionsOf } from '../../users/roles.js';
 import { Locale, Password, type User } from '../../users/users-repo.js';
 import type { ApiRegistry } from '../api.js';
-import {
-  actorOf,
-  clearSessionCookie,
-  LoginLimiter,
-  type Principal,
-  setSessionCookie,
-} from '../auth.js';
-import { HttpError } from '../errors.js';
+import { actorOf, clearSessionCookie, LoginLimiter, type Principal, setSessionCookie } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { HttpError } from '../errors.js';
 import { MeView, UserView } from './schemas.js';
 
 const LoginBody = z.strictObject({
@@ -46,13 +40,15 @@ export function userView(u: User) {
   };
 }
 
-function meView(p: Principal) {
+function meView(ctx: ApiContext, p: Principal) {
   return {
     user: userView(p.user),
     via: p.via,
     permissions: permissionsOf(p.user.role),
     csrf: p.via === 'session' && p.session ? p.session.csrf : null,
     sessionExpiresAt: p.session?.expiresAt ?? null,
+    timeZone: ctx.timeZone,
+    version: ctx.version,
   };
 }
 
@@ -76,7 +72,10 @@ export function authRoutes(api: ApiRegistry, ctx: ApiContext): void {
       const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
       const wait = limiter.retryAfterS(name, address);
       if (wait > 0) {
-        ctx.logger.warn({ event: 'login-rate-limited', user: name, address }, 'login refused: too many failures');
+        ctx.logger.warn(
+          { event: 'login-rate-limited', user: name, address },
+          'login refused: too many failures',
+        );
         throw new HttpError(429, 'RATE_LIMITED', `too many failed logins; try again in ${wait} s`, {
           retryAfterS: wait,
         });
@@ -96,8 +95,13 @@ export function authRoutes(api: ApiRegistry, ctx: ApiContext): void {
         userAgent: req.get('user-agent'),
       });
       setSessionCookie(req, res, token, ctx.sessionMaxAgeMs);
-      ctx.store.audit.record({ actor: `http:${user.id}`, action: 'user.login', target: `user:${user.id}`, details: { address } });
-      return meView({ user, via: 'session', sessionToken: token, session });
+      ctx.store.audit.record({
+        actor: `http:${user.id}`,
+        action: 'user.login',
+        target: `user:${user.id}`,
+        details: { address },
+      });
+      return meView(ctx, { user, via: 'session', sessionToken: token, session });
     },
   });
 
@@ -122,7 +126,7 @@ export function authRoutes(api: ApiRegistry, ctx: ApiContext): void {
     summary: 'The caller: user, role, permissions, and the CSRF token of a cookie session',
     access: 'user',
     response: MeView,
-    handler: ({ me }) => meView(me),
+    handler: ({ me }) => meView(ctx, me),
   });
 
   api.add({
@@ -155,7 +159,10 @@ export function authRoutes(api: ApiRegistry, ctx: ApiContext): void {
       ctx.store.audit.record({ actor: actorOf(me), action: 'user.password', target: `user:${me.user.id}` });
       // Every session ended with the change; give this browser a fresh one so the user stays logged in.
       if (me.via === 'session') {
-        const { token } = ctx.users.sessions.create(me.user.id, { ip: req.ip, userAgent: req.get('user-agent') });
+        const { token } = ctx.users.sessions.create(me.user.id, {
+          ip: req.ip,
+          userAgent: req.get('user-agent'),
+        });
         setSessionCookie(req, res, token, ctx.sessionMaxAgeMs);
       }
       return undefined;

@@ -33,8 +33,10 @@ const forbiddenEntry = (message: string) => new HttpError(403, 'ENTRY_FORBIDDEN'
 /** An operator may target only their own stations, by name. */
 function checkTarget(me: Principal, target: Target): void {
   if (!isStationScoped(me.user.role)) return;
-  const ids = target.type === 'station' ? [target.stationId] : target.type === 'stations' ? target.stationIds : null;
-  if (ids === null) throw forbiddenEntry(`an operator may target only their own stations, not ${target.type}`);
+  const ids =
+    target.type === 'station' ? [target.stationId] : target.type === 'stations' ? target.stationIds : null;
+  if (ids === null)
+    throw forbiddenEntry(`an operator may target only their own stations, not ${target.type}`);
   for (const id of ids) requireStationAccess(me, id);
 }
 
@@ -104,7 +106,9 @@ export function entryRoutes(api: ApiRegistry, ctx: ApiContext): void {
         ...(query.station ? { stationId: query.station } : {}),
         includeDeleted: query.deleted === 'true',
       });
-      return all.filter((e) => !isStationScoped(me.user.role) || e.stations.some((s) => canSeeStation(me, s))).map((e) => viewFor(me, e));
+      return all
+        .filter((e) => !isStationScoped(me.user.role) || e.stations.some((s) => canSeeStation(me, s)))
+        .map((e) => viewFor(me, e));
     },
   });
 
@@ -172,7 +176,11 @@ export function entryRoutes(api: ApiRegistry, ctx: ApiContext): void {
     body: EntryPatch,
     handler({ me, req, params, query, body }) {
       checkPatch(me, visibleEntry(me, params.id), body);
-      const r = sched().preview.previewChange({ op: 'update', id: params.id, patch: req.body }, actorOf(me), query);
+      const r = sched().preview.previewChange(
+        { op: 'update', id: params.id, patch: req.body },
+        actorOf(me),
+        query,
+      );
       return { ...r, stations: r.stations.filter((s) => canSeeStation(me, s.stationId)) };
     },
   });
@@ -181,7 +189,8 @@ export function entryRoutes(api: ApiRegistry, ctx: ApiContext): void {
     method: 'patch',
     path: '/entries/:id',
     tag: 'entries',
-    summary: 'Edit an entry (extend a running conference, move a slot…); `expectedRev` guards against lost updates',
+    summary:
+      'Edit an entry (extend a running conference, move a slot…); `expectedRev` guards against lost updates',
     access: 'entries.write',
     params: Params,
     body: EntryPatch,

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { ServiceKey } from '../../../protocol/messages/common.js';
-import { createGuideReader } from '../../guide/guide-store.js';
-import { listImportRuns } from '../../guide/guide-store.js';
+import { createGuideReader, listImportRuns } from '../../guide/guide-store.js';
 import type { GuideProgramme } from '../../guide/guide-validate.js';
 import type { ApiRegistry } from '../api.js';
 import { actorOf } from '../auth.js';
@@ -57,7 +56,13 @@ const view = (p: GuideProgramme) => ({
 });
 
 /** Media types accepted for an upload (grabbers often publish `.xml.gz`). */
-const UPLOAD_TYPES = ['application/xml', 'text/xml', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
+const UPLOAD_TYPES = [
+  'application/xml',
+  'text/xml',
+  'application/gzip',
+  'application/x-gzip',
+  'application/octet-stream',
+];
 
 export function guideRoutes(api: ApiRegistry, ctx: ApiContext): void {
   const reader = createGuideReader(ctx.store.db);
@@ -78,7 +83,9 @@ export function guideRoutes(api: ApiRegistry, ctx: ApiContext): void {
       let list = reader.overlapping(from, to, query.service);
       if (query.q) {
         const needle = query.q.toLowerCase();
-        list = list.filter((p) => p.title.toLowerCase().includes(needle) || (p.subTitle ?? '').toLowerCase().includes(needle));
+        list = list.filter(
+          (p) => p.title.toLowerCase().includes(needle) || (p.subTitle ?? '').toLowerCase().includes(needle),
+        );
       }
       return { from: iso(from), to: iso(to), programmes: list.map(view) };
     },
@@ -94,7 +101,8 @@ export function guideRoutes(api: ApiRegistry, ctx: ApiContext): void {
     response: ProgrammeView,
     handler({ params }) {
       const p = reader.get(params.service, params.programmeId);
-      if (!p) throw new HttpError(404, 'NOT_FOUND', `no programme ${params.programmeId} of ${params.service}`);
+      if (!p)
+        throw new HttpError(404, 'NOT_FOUND', `no programme ${params.programmeId} of ${params.service}`);
       return view(p);
     },
   });
@@ -106,7 +114,7 @@ export function guideRoutes(api: ApiRegistry, ctx: ApiContext): void {
     summary: 'Upload an XMLTV file (plain or gzip) and import it; answers the import report',
     description:
       'The body is the file itself. Programmes of channels mapped to line-up services replace those ' +
-      'services\' windows; moved programmes are followed by the recordings linked to them. A file that does ' +
+      "services' windows; moved programmes are followed by the recordings linked to them. A file that does " +
       'not parse changes nothing (422 with the line and column).',
     access: 'guide.import',
     query: z.strictObject({ name: z.string().max(120).optional() }),
@@ -115,9 +123,17 @@ export function guideRoutes(api: ApiRegistry, ctx: ApiContext): void {
     async handler({ req, me, query }) {
       const guide = need(ctx.guide, 'guide import');
       if (req.is(UPLOAD_TYPES) === false || req.is(UPLOAD_TYPES) === null) {
-        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the file as one of: ${UPLOAD_TYPES.join(', ')}`);
+        throw new HttpError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `send the file as one of: ${UPLOAD_TYPES.join(', ')}`,
+        );
       }
-      const report = await guide.importer.import({ kind: 'stream', name: query.name ?? 'upload.xml', stream: req });
+      const report = await guide.importer.import({
+        kind: 'stream',
+        name: query.name ?? 'upload.xml',
+        stream: req,
+      });
       ctx.store.audit.record({
         actor: actorOf(me),
         action: 'guide.import',
@@ -125,7 +141,11 @@ export function guideRoutes(api: ApiRegistry, ctx: ApiContext): void {
         details: { runId: report.runId, source: report.source, totals: report.totals },
       });
       guide.onImported?.(report);
-      ctx.sse.publish({ type: 'guide', stations: 'all', data: { runId: report.runId, totals: report.totals } });
+      ctx.sse.publish({
+        type: 'guide',
+        stations: 'all',
+        data: { runId: report.runId, totals: report.totals },
+      });
       return report;
     },
   });

@@ -88,7 +88,15 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
           `SELECT station_id, store_id, seq, type, at, payload, received_at FROM events
            ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY COALESCE(at, received_at) DESC LIMIT ?`,
         )
-        .all(...args) as { station_id: string; store_id: string; seq: number; type: string; at: string | null; payload: string; received_at: string }[];
+        .all(...args) as {
+        station_id: string;
+        store_id: string;
+        seq: number;
+        type: string;
+        at: string | null;
+        payload: string;
+        received_at: string;
+      }[];
       return rows.map((r) => {
         let data: unknown = null;
         try {
@@ -96,7 +104,15 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
         } catch {
           data = null;
         }
-        return { stationId: r.station_id, storeId: r.store_id, seq: r.seq, type: r.type, at: r.at, receivedAt: r.received_at, data };
+        return {
+          stationId: r.station_id,
+          storeId: r.store_id,
+          seq: r.seq,
+          type: r.type,
+          at: r.at,
+          receivedAt: r.received_at,
+          data,
+        };
       });
     },
   });
@@ -134,8 +150,17 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
       }
       args.push(query.limit);
       const rows = store.db
-        .prepare(`SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-        .all(...args) as { id: number; at: string; actor: string; action: string; target: string | null; details_json: string | null }[];
+        .prepare(
+          `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+        )
+        .all(...args) as {
+        id: number;
+        at: string;
+        actor: string;
+        action: string;
+        target: string | null;
+        details_json: string | null;
+      }[];
       return rows.map((r) => ({
         id: r.id,
         at: r.at,
@@ -155,7 +180,12 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     access: 'fleet.read',
     handler({ me }) {
       const fleet = need(ctx.fleet, 'fleet');
-      const visible = new Set(visibleStations(me, store.stations.list().map((s) => s.id)));
+      const visible = new Set(
+        visibleStations(
+          me,
+          store.stations.list().map((s) => s.id),
+        ),
+      );
       return fleet.alarms.list().filter((a) => visible.has(a.stationId));
     },
   });
@@ -171,7 +201,12 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     async handler({ me }) {
       const file = defaultBackupPath(ctx.dataDir, ctx.now());
       const info = await backupDatabase(store.db, file);
-      store.audit.record({ actor: actorOf(me), action: 'store.backup', target: 'store', details: { after: info } });
+      store.audit.record({
+        actor: actorOf(me),
+        action: 'store.backup',
+        target: 'store',
+        details: { after: info },
+      });
       return { ...info, name: path.basename(info.file) };
     },
   });
@@ -215,15 +250,25 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
       const method = params.method;
       const parsed = RPC_SCHEMAS[method].params.safeParse(body ?? {});
       if (!parsed.success)
-        throw new HttpError(400, 'VALIDATION_FAILED', `invalid params of ${method}`, { issues: zodIssues(parsed.error) });
+        throw new HttpError(400, 'VALIDATION_FAILED', `invalid params of ${method}`, {
+          issues: zodIssues(parsed.error),
+        });
       if (RPC_METHODS[method].sideEffects) {
-        store.audit.record({ actor: actorOf(me), action: `rpc.${method}`, target: params.id, details: { params: parsed.data } });
+        store.audit.record({
+          actor: actorOf(me),
+          action: `rpc.${method}`,
+          target: params.id,
+          details: { params: parsed.data },
+        });
       }
       // The union of every method's params is what `call` accepts for this method; zod checked it above.
       const answer = await rpc.call(params.id, method, parsed.data as never);
       if (!answer.ok) {
-        const status = answer.error.code === 'DISCONNECTED' ? 503 : answer.error.code === 'TIMEOUT' ? 504 : 502;
-        throw new HttpError(status, `RPC_${answer.error.code}`, answer.error.message, { details: { rpcError: answer.error } });
+        const status =
+          answer.error.code === 'DISCONNECTED' ? 503 : answer.error.code === 'TIMEOUT' ? 504 : 502;
+        throw new HttpError(status, `RPC_${answer.error.code}`, answer.error.message, {
+          details: { rpcError: answer.error },
+        });
       }
       return { method, result: answer.result };
     },
@@ -233,7 +278,8 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     method: 'get',
     path: '/stream',
     tag: 'live',
-    summary: 'Live updates (Server-Sent Events): station, event, schedule, alarm, guide; filtered to what you may see',
+    summary:
+      'Live updates (Server-Sent Events): station, event, schedule, alarm, guide; filtered to what you may see',
     description:
       'Reconnect with Last-Event-ID to get what was missed; `resync` means refetch everything. A comment line ' +
       'every 20 s keeps the stream open.',

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { Id } from '../../../protocol/messages/common.js';
-import { RECORDING_STATUSES } from '../../store/recordings.js';
 import type { Recording } from '../../store/recordings.js';
+import { RECORDING_STATUSES } from '../../store/recordings.js';
 import type { ApiRegistry } from '../api.js';
 import { actorOf, requireStationAccess, visibleStations } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -103,7 +103,9 @@ export function recordingRoutes(api: ApiRegistry, ctx: ApiContext, requests: Rec
         return views(store.recordings.list({ ...filter, stationId: query.station }));
       }
       if (me.user.role !== 'operator') return views(store.recordings.list(filter));
-      const mine = visibleStations(me, me.user.stations).flatMap((s) => store.recordings.list({ ...filter, stationId: s }));
+      const mine = visibleStations(me, me.user.stations).flatMap((s) =>
+        store.recordings.list({ ...filter, stationId: s }),
+      );
       mine.sort((a, b) => ((b.startedAt ?? b.updatedAt) < (a.startedAt ?? a.updatedAt) ? -1 : 1));
       return views(mine.slice(0, query.limit));
     },
@@ -121,11 +123,16 @@ export function recordingRoutes(api: ApiRegistry, ctx: ApiContext, requests: Rec
       const r = store.recordings.get(params.id, params.recordingId);
       if (!r) throw notFound(`no recording ${params.recordingId} at ${params.id}`);
       const [v] = views([r]);
-      return { ...v, manifest: r.manifest, requests: requests.list({ stationId: params.id, recordingId: params.recordingId }) };
+      return {
+        ...v,
+        manifest: r.manifest,
+        requests: requests.list({ stationId: params.id, recordingId: params.recordingId }),
+      };
     },
   });
 
-  const act = (action: 'protect' | 'unprotect' | 'delete') =>
+  const act =
+    (action: 'protect' | 'unprotect' | 'delete') =>
     async ({ me, params }: { me: import('../auth.js').Principal; params: z.infer<typeof RecParams> }) => {
       requireStationAccess(me, params.id);
       store.stations.require(params.id);
@@ -136,7 +143,8 @@ export function recordingRoutes(api: ApiRegistry, ctx: ApiContext, requests: Rec
     method: 'post',
     path: '/stations/:id/recordings/:recordingId/protect',
     tag: 'recordings',
-    summary: 'Protect a recording from retention, or unprotect it (`{"protect": false}`); forwarded to the station',
+    summary:
+      'Protect a recording from retention, or unprotect it (`{"protect": false}`); forwarded to the station',
     access: 'recordings.manage',
     params: RecParams,
     body: z.strictObject({ protect: z.boolean() }),

@@ -4,16 +4,19 @@
  * before/after and followed by what it implies (documents recompiled, the line-up republished).
  */
 import { z } from 'zod';
-import { LineupInput } from '../../store/lineup.js';
+import { StationId } from '../../../protocol/messages/common.js';
 import { NewGroup } from '../../store/groups.js';
+import { LineupInput } from '../../store/lineup.js';
 import type { ApiRegistry } from '../api.js';
 import { actorOf, visibleStations } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { StationId } from '../../../protocol/messages/common.js';
 
 const GroupParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) });
 const Members = z
-  .strictObject({ add: z.array(StationId).max(5000).default([]), remove: z.array(StationId).max(5000).default([]) })
+  .strictObject({
+    add: z.array(StationId).max(5000).default([]),
+    remove: z.array(StationId).max(5000).default([]),
+  })
   .refine((m) => m.add.length + m.remove.length > 0, 'name stations to add or remove');
 
 export function registryRoutes(api: ApiRegistry, ctx: ApiContext): void {
@@ -41,7 +44,12 @@ export function registryRoutes(api: ApiRegistry, ctx: ApiContext): void {
     handler({ me, body }) {
       const g = store.transaction(() => {
         const created = store.groups.create(body);
-        store.audit.record({ actor: actorOf(me), action: 'group.create', target: `group:${created.id}`, details: { after: created } });
+        store.audit.record({
+          actor: actorOf(me),
+          action: 'group.create',
+          target: `group:${created.id}`,
+          details: { after: created },
+        });
         return created;
       });
       return { ...g, members: [] };
@@ -61,7 +69,12 @@ export function registryRoutes(api: ApiRegistry, ctx: ApiContext): void {
         const before = store.groups.get(params.id);
         const members = before ? store.groups.members(params.id) : [];
         store.groups.remove(params.id);
-        store.audit.record({ actor: actorOf(me), action: 'group.delete', target: `group:${params.id}`, details: { before: { ...before, members } } });
+        store.audit.record({
+          actor: actorOf(me),
+          action: 'group.delete',
+          target: `group:${params.id}`,
+          details: { before: { ...before, members } },
+        });
       });
       ctx.onStationsChanged?.(actorOf(me));
       return undefined;
@@ -83,7 +96,12 @@ export function registryRoutes(api: ApiRegistry, ctx: ApiContext): void {
         store.groups.addMembers(params.id, body.add);
         store.groups.removeMembers(params.id, body.remove);
         const after = store.groups.members(params.id);
-        store.audit.record({ actor: actorOf(me), action: 'group.members', target: `group:${params.id}`, details: { before, after } });
+        store.audit.record({
+          actor: actorOf(me),
+          action: 'group.members',
+          target: `group:${params.id}`,
+          details: { before, after },
+        });
         return after;
       });
       ctx.onStationsChanged?.(actorOf(me));
@@ -112,7 +130,12 @@ export function registryRoutes(api: ApiRegistry, ctx: ApiContext): void {
       const version = store.transaction(() => {
         const before = store.lineup.export();
         const v = store.lineup.replace(body);
-        store.audit.record({ actor: actorOf(me), action: 'lineup.replace', target: 'lineup', details: { version: v, before, after: store.lineup.export() } });
+        store.audit.record({
+          actor: actorOf(me),
+          action: 'lineup.replace',
+          target: 'lineup',
+          details: { version: v, before, after: store.lineup.export() },
+        });
         return v;
       });
       ctx.onLineupChanged?.();

@@ -11,7 +11,9 @@ import { PERMISSIONS, Role } from '../../users/roles.js';
 export const Limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
 /** An instant in a query: with an offset or `Z`, normalised to UTC. */
-export const QueryInstant = OffsetTimestamp.transform((s) => new Date(s).toISOString().replace(/\.000Z$/, 'Z'));
+export const QueryInstant = OffsetTimestamp.transform((s) =>
+  new Date(s).toISOString().replace(/\.000Z$/, 'Z'),
+);
 
 export const StationParams = z.strictObject({ id: StationId });
 
@@ -35,6 +37,9 @@ export const MeView = z.strictObject({
   /** Send this in `X-CSRF-Token` on every change made with the session cookie. */
   csrf: z.string().nullable(),
   sessionExpiresAt: z.string().nullable(),
+  /** The headend's (prefecture's) time zone; every station shows times in it (DOMAIN.md §1). */
+  timeZone: z.string(),
+  version: z.string(),
 });
 
 const ReceiverLive = z.object({
@@ -77,9 +82,17 @@ export const StationLiveView = z.object({
   /** What it is doing now: recordings running, from the last telemetry. */
   activity: z.array(z.object({ entryId: z.string(), nominalStart: z.string(), receiverId: z.string() })),
   telemetryAt: z.string().nullable(),
-  disk: z.object({ freeBytes: z.number(), usedBytes: z.number(), quotaBytes: z.number().nullable() }).nullable(),
+  disk: z
+    .object({ freeBytes: z.number(), usedBytes: z.number(), quotaBytes: z.number().nullable() })
+    .nullable(),
   alarms: z.array(
-    z.object({ kind: z.string(), severity: z.string(), subject: z.string(), message: z.string(), at: z.string() }),
+    z.object({
+      kind: z.string(),
+      severity: z.string(),
+      subject: z.string(),
+      message: z.string(),
+      at: z.string(),
+    }),
   ),
   /** The station's time zone (times on its page are shown in it). */
   timeZone: z.string(),

@@ -44,11 +44,13 @@ export function stationLive(ctx: ApiContext, s: Station): StationLive {
     lat: s.lat,
     lon: s.lon,
     revoked: s.revokedAt !== null,
-    connection: p?.connection ?? null,
+    connection: p?.connection ?? (fleet ? 'unknown' : null),
     since: p?.since ?? null,
     offlineAlarm: p?.offlineAlarm ?? false,
     agentVersion: birth?.agentVersion ?? null,
-    maintenance: birth?.maintenance ? { holder: birth.maintenance.holder, until: birth.maintenance.until } : null,
+    maintenance: birth?.maintenance
+      ? { holder: birth.maintenance.holder, until: birth.maintenance.until }
+      : null,
     schedule: st
       ? {
           desired: st.desired?.version ?? null,
@@ -56,7 +58,9 @@ export function stationLive(ctx: ApiContext, s: Station): StationLive {
           inSync: st.inSync,
           lagSince: st.lagSince,
           lagMs: st.lagMs,
-          rejected: st.rejected ? { code: st.rejected.code, reason: st.rejected.reason, at: st.rejected.at } : null,
+          rejected: st.rejected
+            ? { code: st.rejected.code, reason: st.rejected.reason, at: st.rejected.at }
+            : null,
         }
       : {
           desired: desiredDoc?.version ?? null,

@@ -29,10 +29,13 @@ const PlanQuery = z
     path: ['to'],
     message: 'to must be after from',
   })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.to) - Date.parse(q.from) <= 31 * DAY, {
-    path: ['to'],
-    message: 'a plan window is at most 31 days',
-  });
+  .refine(
+    (q) => q.from === undefined || q.to === undefined || Date.parse(q.to) - Date.parse(q.from) <= 31 * DAY,
+    {
+      path: ['to'],
+      message: 'a plan window is at most 31 days',
+    },
+  );
 
 const EventsQuery = z.strictObject({
   limit: Limit(500, 100),
@@ -70,7 +73,12 @@ const PlanOccurrenceView = z.object({
   /** What the station reported doing (null until it reported). */
   execution: z.object({ state: z.string(), reason: z.string().nullable(), at: z.string() }).nullable(),
   recording: z
-    .object({ recordingId: z.string(), status: z.string(), quality: z.number().nullable(), bytes: z.number().nullable() })
+    .object({
+      recordingId: z.string(),
+      status: z.string(),
+      quality: z.number().nullable(),
+      bytes: z.number().nullable(),
+    })
     .nullable(),
 });
 
@@ -90,7 +98,12 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
         ...(query.county ? { county: query.county } : {}),
         includeRevoked: query.revoked === 'true',
       });
-      const visible = new Set(visibleStations(me, all.map((s) => s.id)));
+      const visible = new Set(
+        visibleStations(
+          me,
+          all.map((s) => s.id),
+        ),
+      );
       return all.filter((s) => visible.has(s.id)).map((s) => stationLive(ctx, s));
     },
   });
@@ -108,7 +121,12 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
       return {
         ...stationLive(ctx, s),
         dishM: s.dishM,
-        receiversConfig: s.receivers.map((r) => ({ id: r.id, family: r.family, sharing: r.sharing, transport: r.transport })),
+        receiversConfig: s.receivers.map((r) => ({
+          id: r.id,
+          family: r.family,
+          sharing: r.sharing,
+          transport: r.transport,
+        })),
         groups: store.groups.groupsOf(s.id),
         hasCredential: s.hasCredential,
         createdAt: s.createdAt,
@@ -136,8 +154,24 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
           action: 'station.update',
           target: params.id,
           details: {
-            before: { name: before.name, county: before.county, lat: before.lat, lon: before.lon, dishM: before.dishM, receivers: before.receivers, tags: before.tags },
-            after: { name: s.name, county: s.county, lat: s.lat, lon: s.lon, dishM: s.dishM, receivers: s.receivers, tags: s.tags },
+            before: {
+              name: before.name,
+              county: before.county,
+              lat: before.lat,
+              lon: before.lon,
+              dishM: before.dishM,
+              receivers: before.receivers,
+              tags: before.tags,
+            },
+            after: {
+              name: s.name,
+              county: s.county,
+              lat: s.lat,
+              lon: s.lon,
+              dishM: s.dishM,
+              receivers: s.receivers,
+              tags: s.tags,
+            },
           },
         });
         return s;
@@ -152,7 +186,8 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     method: 'get',
     path: '/stations/:id/plan',
     tag: 'stations',
-    summary: "The station's plan (default: yesterday to a week ahead) with each occurrence's outcome, reason and what ran",
+    summary:
+      "The station's plan (default: yesterday to a week ahead) with each occurrence's outcome, reason and what ran",
     description:
       'Planned by the same pure planner the station runs, on the newest document issued to it, so a ' +
       '"truncated (by X)" here is what the station will do. Execution states come from its events.',
@@ -168,7 +203,10 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
       const to = query.to ?? iso(Date.parse(from) + 8 * DAY);
       const plan = sched.preview.stationPlan(params.id, { from, to });
       const statuses = new Map(
-        occurrenceStatuses(store, { stationId: params.id, limit: 5000 }).map((r) => [`${r.entryId}@${r.nominalStart}`, r]),
+        occurrenceStatuses(store, { stationId: params.id, limit: 5000 }).map((r) => [
+          `${r.entryId}@${r.nominalStart}`,
+          r,
+        ]),
       );
       const recordings = new Map(
         store.recordings
@@ -195,7 +233,14 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
           text: describeOutcome(o),
           parts: o.parts,
           execution: ex ? { state: ex.state, reason: ex.reason, at: ex.at } : null,
-          recording: rec ? { recordingId: rec.recordingId, status: rec.status, quality: rec.quality ?? null, bytes: rec.bytes ?? null } : null,
+          recording: rec
+            ? {
+                recordingId: rec.recordingId,
+                status: rec.status,
+                quality: rec.quality ?? null,
+                bytes: rec.bytes ?? null,
+              }
+            : null,
         };
       });
       return {
@@ -242,7 +287,14 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
           `SELECT store_id, seq, type, at, payload, received_at FROM events WHERE ${where.join(' AND ')}
            ORDER BY COALESCE(at, received_at) DESC, seq DESC LIMIT ?`,
         )
-        .all(...args) as { store_id: string; seq: number; type: string; at: string | null; payload: string; received_at: string }[];
+        .all(...args) as {
+        store_id: string;
+        seq: number;
+        type: string;
+        at: string | null;
+        payload: string;
+        received_at: string;
+      }[];
       return rows.map((r) => {
         let data: unknown = null;
         try {
@@ -292,7 +344,9 @@ export function stationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     handler({ me, params, query }) {
       requireStationAccess(me, params.id);
       store.stations.require(params.id);
-      return store.stateHistory.history(params.id, query.limit).map((r) => ({ at: r.at, online: r.online, boot: r.boot }));
+      return store.stateHistory
+        .history(params.id, query.limit)
+        .map((r) => ({ at: r.at, online: r.online, boot: r.boot }));
     },
   });
 }

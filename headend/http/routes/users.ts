@@ -30,7 +30,13 @@ const TokenView = z.strictObject({
 });
 
 /** What the audit log keeps of a user (no secrets). */
-const auditView = (u: User) => ({ role: u.role, displayName: u.displayName, stations: u.stations, disabled: u.disabledAt !== null, locale: u.locale });
+const auditView = (u: User) => ({
+  role: u.role,
+  displayName: u.displayName,
+  stations: u.stations,
+  disabled: u.disabledAt !== null,
+  locale: u.locale,
+});
 
 export function userRoutes(api: ApiRegistry, ctx: ApiContext): void {
   const users = ctx.users.users;
@@ -57,7 +63,12 @@ export function userRoutes(api: ApiRegistry, ctx: ApiContext): void {
     audited: true,
     async handler({ me, body }) {
       const u = await users.create(body);
-      ctx.store.audit.record({ actor: actorOf(me), action: 'user.create', target: `user:${u.id}`, details: { after: auditView(u) } });
+      ctx.store.audit.record({
+        actor: actorOf(me),
+        action: 'user.create',
+        target: `user:${u.id}`,
+        details: { after: auditView(u) },
+      });
       return userView(u);
     },
   });
@@ -91,7 +102,11 @@ export function userRoutes(api: ApiRegistry, ctx: ApiContext): void {
         actor: actorOf(me),
         action: 'user.update',
         target: `user:${after.id}`,
-        details: { before: auditView(before), after: auditView(after), passwordChanged: body.password !== undefined },
+        details: {
+          before: auditView(before),
+          after: auditView(after),
+          passwordChanged: body.password !== undefined,
+        },
       });
       ctx.sse.disconnectUser(after.id);
       return userView(after);
@@ -109,7 +124,12 @@ export function userRoutes(api: ApiRegistry, ctx: ApiContext): void {
     handler({ me, params }) {
       const before = users.require(params.id);
       users.remove(params.id);
-      ctx.store.audit.record({ actor: actorOf(me), action: 'user.delete', target: `user:${params.id}`, details: { before: auditView(before) } });
+      ctx.store.audit.record({
+        actor: actorOf(me),
+        action: 'user.delete',
+        target: `user:${params.id}`,
+        details: { before: auditView(before) },
+      });
       ctx.sse.disconnectUser(params.id);
       return undefined;
     },

@@ -5,5 +5,6 @@ import { migration as guide } from './002-guide.js';
 import { migration as fleet } from './003-fleet.js';
 import { migration as users } from './004-users.js';
 import { migration as alarms } from './005-alarms.js';
+import { migration as conferences } from './006-conferences.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, guide, fleet, users, alarms];
+export const MIGRATIONS: readonly Migration[] = [initial, guide, fleet, users, alarms, conferences];

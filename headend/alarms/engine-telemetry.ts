@@ -1,0 +1,169 @@
+/**
+ * Telemetry into the engine (DESIGN.md §4 `telemetry`): runs the per-message rules (telemetry-rules.ts),
+ * zeroes conditions a station stopped reporting, feeds the margin trend detector (DOMAIN.md §6 "Dish
+ * misaligned: slow margin decline at one station while peers are stable") and refreshes fleet membership.
+ */
+import type { Telemetry } from '../../protocol/messages/telemetry.js';
+import type { AlarmKind } from '../../protocol/registry.js';
+import { cause as mkCause, evidence as mkEvidence } from './causes.js';
+import type { Core } from './engine-core.js';
+import { trackLoss } from './engine-fleet.js';
+import { evaluateTelemetry } from './telemetry-rules.js';
+import { trendVerdict } from './trend.js';
+
+/** Observes one live telemetry message of `station` at `at` (headend time). */
+export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?: number): void {
+  const { deps, policy, entries, trends } = core;
+  const levelOf = (kind: AlarmKind, subject: string) =>
+    entries.get(core.keyOf(station, kind, subject))?.hold.rawLevel() ?? 0;
+  const now = core.nowOf(at);
+  const st = core.stationState(station);
+  if (st.online === null) st.online = true;
+  const needed = (rx: string) => deps.receiverNeeded?.(station, rx, now);
+  const v = evaluateTelemetry(tm, {
+    station,
+    policy,
+    carrierOf: deps.carrierOf,
+    ...(deps.receiverNeeded ? { receiverNeeded: (_s: string, rx: string) => needed(rx) } : {}),
+    levelOf,
+    marginLevel: (rx) => st.marginLevels.get(rx) ?? 'healthy',
+    previousBytes: (rec) => st.recorderBytes.get(rec),
+    peerMargins: (carrier) => peerMargins(core, carrier, station),
+    trendChangeDb: (rx) => trends.fitOf(station, rx)?.changeDb ?? null,
+  });
+  st.marginLevels = v.marginLevels;
+  st.recorderBytes = v.recorderBytes;
+  st.receivers = new Map(
+    tm.receivers.map((r) => [
+      r.id,
+      {
+        carrier: r.service ? (deps.carrierOf(r.service)?.key ?? null) : null,
+        service: r.service,
+        needed: needed(r.id) ?? r.service !== null,
+      },
+    ]),
+  );
+  updateCarrierMargins(core, station);
+  const reported = new Set<string>();
+  for (const r of v.reports) {
+    reported.add(core.keyOf(station, r.kind, r.subject));
+    core.apply(station, r, 'telemetry', now);
+  }
+  for (const k of st.telemetryKeys) {
+    const e = entries.get(k);
+    if (!e || reported.has(k)) continue;
+    const keep = v.keep.find((x) => x.subject === e.subject && (x.kind === '*' || x.kind === e.kind));
+    if (keep && (!keep.ifRaised || e.alarm)) {
+      reported.add(k); // not judged by this message: keep what was known
+      continue;
+    }
+    const gone = {
+      kind: e.kind,
+      subject: e.subject,
+      level: 0,
+      evidence: mkEvidence('no longer reported'),
+      carrier: e.carrier,
+    };
+    core.apply(
+      station,
+      { ...gone, cause: e.hold.strongest()?.cause ?? mkCause('flaky-uplink', '') },
+      'telemetry',
+      now,
+    );
+  }
+  st.telemetryKeys = reported;
+  for (const s of v.marginSamples) {
+    if (core.sunWindow(station, now, now)) continue; // sun-outage dips are not a trend (DOMAIN.md §2)
+    if (trends.add(station, s.receiver, s.carrier, s.marginDb, now))
+      evaluateTrend(core, station, s.receiver, s.carrier, now);
+  }
+  trackLoss(core, station);
+}
+
+/** Other stations on `carrier` at margin warning or worse, of all reporting it: O(1) (10 000 stations). */
+function peerMargins(core: Core, carrier: string, except: string): { low: number; total: number } {
+  const m = core.carrierMargins.get(carrier);
+  if (!m) return { low: 0, total: 0 };
+  return { low: m.low.size - (m.low.has(except) ? 1 : 0), total: m.all.size - (m.all.has(except) ? 1 : 0) };
+}
+
+/** Records which carriers `station` receives now and whether its margin on each is low. */
+function updateCarrierMargins(core: Core, station: string): void {
+  const st = core.stationState(station);
+  const now = new Map<string, boolean>();
+  for (const [rx, r] of st.receivers) {
+    if (!r.carrier) continue;
+    const low = (st.marginLevels.get(rx) ?? 'healthy') !== 'healthy';
+    now.set(r.carrier, (now.get(r.carrier) ?? false) || low);
+  }
+  for (const [carrier, m] of core.carrierMargins) {
+    if (now.has(carrier)) continue;
+    m.all.delete(station);
+    m.low.delete(station);
+  }
+  for (const [carrier, low] of now) {
+    let m = core.carrierMargins.get(carrier);
+    if (!m) {
+      m = { all: new Set(), low: new Set() };
+      core.carrierMargins.set(carrier, m);
+    }
+    m.all.add(station);
+    if (low) m.low.add(station);
+    else m.low.delete(station);
+  }
+}
+
+function evaluateTrend(core: Core, station: string, rx: string, carrier: string, now: number): void {
+  const { deps, policy, entries, trends } = core;
+  const levelOf = (kind: AlarmKind, subject: string) =>
+    entries.get(core.keyOf(station, kind, subject))?.hold.rawLevel() ?? 0;
+  const fit = trends.fitOf(station, rx);
+  const peers = trends.peers(carrier, station, now);
+  const active = levelOf('margin_trend', rx) > 0;
+  const vd = trendVerdict(fit, peers, active, {
+    dropDb: policy.trendDropDb,
+    peerStableDb: policy.trendPeerStableDb,
+    minPeers: policy.trendMinPeers,
+  });
+  if (!vd.on && !active) return;
+  const service = core.stations.get(station)?.receivers.get(rx)?.service;
+  const label = (service ? deps.carrierOf(service)?.label : undefined) ?? carrier;
+  const fell = fit ? -fit.changeDb : 0;
+  const span = fit ? fit.spanMs : 0;
+  const spanText =
+    span >= 86_400_000 ? `${(span / 86_400_000).toFixed(1)} days` : `${Math.round(span / 60_000)} min`;
+  const med = vd.peerMedianDb;
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const text =
+    `margin fell ${fell.toFixed(1)} dB over ${spanText} (${fit?.fromDb.toFixed(1)} → ${fit?.toDb.toFixed(1)} dB) on ${rx} ` +
+    `while ${peers.count} other station${peers.count === 1 ? '' : 's'} on ${label} held steady ` +
+    `(median change ${med >= 0 ? '+' : '−'}${Math.abs(med).toFixed(1)} dB) → dish alignment or snow`;
+  core.apply(
+    station,
+    {
+      kind: 'margin_trend',
+      subject: rx,
+      level: vd.on ? 2 : 0,
+      cause: mkCause('dish-misaligned', 'dish alignment or snow load'),
+      evidence: mkEvidence(text, {
+        receiver: rx,
+        changeDb: fit ? r1(fit.changeDb) : null,
+        spanMs: span,
+        peers: peers.count,
+        peerMedianChangeDb: Number.isNaN(med) ? null : r1(med),
+        carrier: label,
+      }),
+      carrier,
+    },
+    'trend',
+    now,
+  );
+  // The decline keeps growing after the raise: refresh the evidence (at most once per bucket, when it moved ≥ 0.2 dB).
+  const a = entries.get(core.keyOf(station, 'margin_trend', rx))?.alarm;
+  const shown = a?.evidence.facts.changeDb;
+  if (a && vd.on && fit && typeof shown === 'number' && Math.abs(fit.changeDb - shown) >= 0.2) {
+    a.evidence =
+      entries.get(core.keyOf(station, 'margin_trend', rx))?.hold.sources.get('trend')?.evidence ?? a.evidence;
+    core.emit({ type: 'updated', at: now, alarm: a });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Small bookkeeping writes that arrive in bursts — a state per station when a conference reaches the
+ * whole fleet, the outbox's "published" flag per PUBACK — grouped into ONE transaction per short window
+ * (default 50 ms, or sooner when many are queued). With `synchronous=FULL` every commit is an fsync
+ * (headend/store/db.ts), so 102 separate commits cost hundreds of milliseconds where one costs a few; the
+ * event loop (and the embedded broker in it) stays free, and each transaction stays short (DESIGN.md §7).
+ * Nothing that a station waits for is written here: acks are only published after the ingest transaction.
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/index.js';
+
+export interface WriteBatch {
+  /** Queues a write; it runs inside the next batch's transaction. */
+  add(write: () => void): void;
+  /** Runs what is queued now (at stop, and by tests that read right after). */
+  flush(): void;
+}
+
+export function createWriteBatch(
+  store: Pick<Store, 'transaction'>,
+  logger: Logger,
+  what: string,
+  opts: { windowMs?: number; maxWrites?: number } = {},
+): WriteBatch {
+  const windowMs = opts.windowMs ?? 50;
+  const maxWrites = opts.maxWrites ?? 1000;
+  let queue: (() => void)[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const writes = queue;
+    queue = [];
+    if (writes.length === 0) return;
+    try {
+      store.transaction(() => {
+        for (const w of writes) w();
+      });
+    } catch (err) {
+      // Bookkeeping only: the retained documents and the stations' reports bring it back.
+      logger.error(
+        { event: 'batch-write-failed', what, writes: writes.length, err: (err as Error).message },
+        `${what}: batch write failed`,
+      );
+    }
+  };
+  return {
+    add(write) {
+      queue.push(write);
+      if (queue.length >= maxWrites) setImmediate(flush);
+      else if (!timer) {
+        timer = setTimeout(flush, windowMs);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}

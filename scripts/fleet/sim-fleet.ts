@@ -1,0 +1,253 @@
+/**
+ * A simulated fleet in ONE process (DESIGN.md §7 "the quick-start fleet runs many agents in one process and
+ * one ffmpeg test source per service in use, fanned out to every recorder by a small relay"): per station a
+ * REAL agent (device/agent.ts) driving a simulated RX8200 (device/simulator) over raw TCP, as it would a
+ * ser2net device server, recording the simulator's real MPEG-TS with ffmpeg. All simulators share one stream
+ * hub, so a conference on one service costs one ffmpeg test source whatever the number of stations.
+ *
+ * Faults are those of DOMAIN.md §6, injected per station: the uplink cut (the agent goes on executing from
+ * its store, offline first), snow fade on the dish, a hung receiver. Every process spawned here is tracked
+ * by PID and killed on `stop()`.
+ */
+import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { type Agent, startAgent } from '../../device/agent.js';
+import { type AgentConfig, AgentConfigSchema } from '../../device/config.js';
+import { systemClock } from '../../device/link/clock.js';
+import { type TcpLine, listenTcpLine } from '../../device/simulator/endpoints.js';
+import { Rx8200Simulator } from '../../device/simulator/rx8200-sim.js';
+import { StreamHub } from '../../device/simulator/stream-source.js';
+import type { ServiceTuning } from '../../protocol/messages/tuning.js';
+import type { TimingProfile } from '../../protocol/timing.js';
+
+/** One station to run. */
+export interface FleetMember {
+  id: string;
+  /** The broker password provisioning returned. */
+  secret: string;
+}
+
+export interface SimFleetOptions {
+  members: readonly FleetMember[];
+  /** `mqtt://host:port` of the broker the stations use. */
+  brokerUrl: string;
+  /** Services the simulated sky carries (the line-up). */
+  lineup: readonly ServiceTuning[];
+  /** Root of the stations' data: `<dir>/<station>/{data,recordings}`. */
+  dir: string;
+  /** Agents' timing: `short` (tests) or `default`, with field overrides. */
+  timingBase: 'default' | 'short';
+  timing?: Partial<TimingProfile>;
+  /** Simulated receivers' lock delay after a tune. */
+  lockDelayMs: number;
+  logger: Logger;
+  /** Agent log level (their lines go to `logger`). */
+  agentLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Agents started at once (each opens SQLite, a TCP link and an MQTT connection). */
+  concurrency?: number;
+  /** Receivers' clear-sky C/N, dB (DOMAIN.md §2; est. 12 dB for a 1.8 m dish). */
+  clearSkyCnDb?: number;
+}
+
+/** A running station of the fleet. */
+export interface FleetStation {
+  id: string;
+  agent: Agent;
+  sim: Rx8200Simulator;
+  config: AgentConfig;
+  /** Where the simulated receiver's remote-control port listens. */
+  receiverPort: number;
+  readonly uplinkCut: boolean;
+}
+
+/** The faults a demo or test can inject (DOMAIN.md §6). */
+export type FleetFault =
+  /** The uplink (broadband/3G) goes down: disconnected at the headend, executing locally. */
+  | { kind: 'uplink-down' }
+  /** Snow or ice on the dish: C/N drops by `depthDb`. */
+  | { kind: 'snow-fade'; depthDb: number }
+  /** The receiver stops answering on its serial port. */
+  | { kind: 'receiver-hang' };
+
+export interface SimFleet {
+  readonly stations: ReadonlyMap<string, FleetStation>;
+  readonly hub: StreamHub;
+  /** PIDs of the processes spawned (ffmpeg sources and recorders, ffprobe) still running. */
+  runningPids(): number[];
+  inject(stationId: string, fault: FleetFault): void;
+  /** Ends a fault (the uplink comes back, the snow melts, the receiver answers again). */
+  clear(stationId: string, kind: FleetFault['kind']): void;
+  stop(): Promise<void>;
+}
+
+/** An mqtt.js `connect` that can be cut: while cut, it dials a port where nothing listens. */
+class Uplink {
+  cut = false;
+  private readonly clients = new Set<MqttClient>();
+  constructor(private readonly deadUrl: string) {}
+  connect = (url: string, opts: IClientOptions): MqttClient => {
+    const c = mqtt.connect(this.cut ? this.deadUrl : url, opts);
+    this.clients.add(c);
+    c.on('close', () => this.clients.delete(c));
+    return c;
+  };
+  down(): void {
+    this.cut = true;
+    // No DISCONNECT: the broker publishes the Will, as when a 4G link drops (DESIGN.md §4 Presence).
+    for (const c of this.clients) c.stream?.destroy();
+  }
+  up(): void {
+    this.cut = false;
+  }
+}
+
+/** A spawn that remembers its children, so nothing outlives the fleet. */
+function trackingSpawn(children: Set<ChildProcess>) {
+  return (command: string, args: readonly string[], options: SpawnOptions): ChildProcess => {
+    const child = nodeSpawn(command, args, options);
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+}
+
+/** A UDP port free now and not handed out before in this process. */
+async function freshUdpPort(used: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = dgram.createSocket('udp4');
+      s.once('error', reject);
+      s.bind(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    if (!used.has(port)) {
+      used.add(port);
+      return port;
+    }
+  }
+}
+
+async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+/** Starts the fleet; on failure everything already started is stopped again. */
+export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
+  const log = opts.logger;
+  const children = new Set<ChildProcess>();
+  const spawn = trackingSpawn(children);
+  const clock = systemClock();
+  const timers = { now: () => Date.now(), schedule: clock.schedule };
+  const hub = new StreamHub({ spawn, timers, logger: log.child({ module: 'device/simulator/stream' }) });
+  const stations = new Map<string, FleetStation & { uplink: Uplink; line: TcpLine }>();
+  const usedPorts = new Set<number>();
+  const deadPort = await freshUdpPort(usedPorts); // a UDP port: no MQTT broker ever listens on its TCP twin
+  const agentLog = log.child({ module: 'fleet' });
+  agentLog.level = opts.agentLogLevel ?? 'warn';
+
+  const startOne = async (m: FleetMember) => {
+    const dir = path.join(opts.dir, m.id);
+    mkdirSync(dir, { recursive: true });
+    const udp = await freshUdpPort(usedPorts);
+    const streamUrl = `udp://127.0.0.1:${udp}`;
+    const sim = new Rx8200Simulator(
+      {
+        address: 2,
+        output: streamUrl,
+        lineup: opts.lineup,
+        lockDelayMs: opts.lockDelayMs,
+        baudRate: 9600,
+        seed: stations.size + 1,
+        signal: { defaultCnDb: opts.clearSkyCnDb ?? 12 },
+      },
+      { timers, logger: log.child({ module: 'device/simulator', station: m.id }), hub },
+    );
+    const line = await listenTcpLine(0, '127.0.0.1', log.child({ module: 'device/simulator', station: m.id }));
+    sim.attach(line);
+    const config = AgentConfigSchema.parse({
+      stationId: m.id,
+      broker: { url: opts.brokerUrl, password: m.secret },
+      receiver: { family: 'rx8200', transport: { type: 'tcp', host: '127.0.0.1', port: line.port } },
+      streamUrl,
+      recordingsDir: path.join(dir, 'recordings'),
+      dataDir: path.join(dir, 'data'),
+      disk: { quotaBytes: 0, minFreeBytes: 0 },
+      timingBase: opts.timingBase,
+      timing: opts.timing ?? {},
+      logLevel: opts.agentLogLevel ?? 'warn',
+    });
+    const uplink = new Uplink(`mqtt://127.0.0.1:${deadPort}`);
+    let agent: Agent;
+    try {
+      agent = await startAgent(config, {
+        clock,
+        logger: agentLog,
+        spawn,
+        controlSocket: false,
+        mqttConnect: uplink.connect,
+      });
+    } catch (err) {
+      await sim.close();
+      throw err;
+    }
+    stations.set(m.id, {
+      id: m.id,
+      agent,
+      sim,
+      config,
+      receiverPort: line.port,
+      line,
+      uplink,
+      get uplinkCut() {
+        return uplink.cut;
+      },
+    });
+  };
+
+  const stop = async () => {
+    const all = [...stations.values()];
+    // Agents first (they stop their recorders with `q`, then SIGINT), then the receivers and their sources.
+    await Promise.allSettled(all.map((s) => s.agent.stop()));
+    await Promise.allSettled(all.map((s) => s.sim.close()));
+    await hub.close();
+    for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+  };
+
+  try {
+    await inBatches(opts.members, opts.concurrency ?? 8, startOne);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const get = (id: string) => {
+    const s = stations.get(id);
+    if (!s) throw new Error(`no station ${id} in the fleet`);
+    return s;
+  };
+  return {
+    stations,
+    hub,
+    runningPids: () => [...children].filter((c) => c.exitCode === null && c.pid).map((c) => c.pid as number),
+    inject(id, fault) {
+      const s = get(id);
+      if (fault.kind === 'uplink-down') s.uplink.down();
+      else if (fault.kind === 'snow-fade') s.sim.faults.inject({ kind: 'fade', depthDb: fault.depthDb });
+      else s.sim.faults.inject({ kind: 'hang' });
+    },
+    clear(id, kind) {
+      const s = get(id);
+      if (kind === 'uplink-down') s.uplink.up();
+      else s.sim.faults.clear(kind === 'snow-fade' ? 'fade' : 'hang');
+    },
+    stop,
+  };
+}
