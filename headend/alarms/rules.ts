@@ -138,6 +138,7 @@ export const RULES: Readonly<Partial<Record<AlarmKind, RuleSpec>>> = {
   },
   event_conflict: {
     ...relayed('ingest: same (station, storeId, seq) with a different payload'),
+    hysteresis: 'a fact with no end',
     latching: true,
   },
   power_cut: relayed('station event: restarted after a gap'),
