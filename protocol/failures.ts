@@ -244,6 +244,18 @@ export const ALARM_KINDS = {
     raisedBy: 'station',
     summary: 'recording file not growing',
   },
+  recording_failed: {
+    row: 'stream-stall',
+    severity: 'critical',
+    raisedBy: 'headend',
+    summary: 'a recording failed (the reason names the cause: disk, lock, scrambled, service, stall)',
+  },
+  recording_degraded: {
+    row: 'stream-stall',
+    severity: 'warning',
+    raisedBy: 'headend',
+    summary: 'a recording completed with errors or below quality 95',
+  },
   black_or_silent: {
     row: 'black-silent',
     severity: 'warning',

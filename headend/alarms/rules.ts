@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_MARGIN_POLICY } from '../../protocol/link-budget.js';
-import { ALARM_KINDS, type AlarmKind, AlarmKind as AlarmKindSchema } from '../../protocol/registry.js';
+import { ALARM_KINDS, type AlarmKind } from '../../protocol/registry.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import { SEVERITY_LEVEL } from './types.js';
 
@@ -169,18 +169,10 @@ export function defaultLevel(kind: AlarmKind): 1 | 2 | 3 {
   return SEVERITY_LEVEL[ALARM_KINDS[kind].severity];
 }
 
-/**
- * Kinds the engine needs that the registry may not have yet (recording outcome alarms). A missing kind
- * disables its rule instead of inventing a name the protocol does not know.
- */
-function optionalKind(name: string): AlarmKind | undefined {
-  const r = AlarmKindSchema.safeParse(name);
-  return r.success ? r.data : undefined;
-}
 /** A recording failed (manifest outcome `failed`). */
-export const RECORDING_FAILED_KIND = optionalKind('recording_failed');
+export const RECORDING_FAILED_KIND: AlarmKind = 'recording_failed';
 /** A recording completed with errors or scored below the damaged threshold (DOMAIN.md §4). */
-export const RECORDING_DEGRADED_KIND = optionalKind('recording_degraded');
+export const RECORDING_DEGRADED_KIND: AlarmKind = 'recording_degraded';
 
 const ratio = z.number().min(0).max(1);
 

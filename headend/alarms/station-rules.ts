@@ -225,21 +225,18 @@ export function recordingReports(m: RecordingObservation, damagedBelow: number):
     quality: m.quality,
     reason: reason || null,
   };
-  const out: RuleReport[] = [];
   const rowCause = (level: string) =>
     cause(row, reason ? `${level}: ${reason}` : `${level}: ${FAILURES[row].failure.toLowerCase()}`);
-  if (RECORDING_FAILED_KIND) {
-    out.push({
+  return [
+    {
       kind: RECORDING_FAILED_KIND,
       subject: '',
       level: failed ? 3 : 0,
       cause: rowCause('failed'),
       evidence: evidence(`${what} failed${reason ? `: ${reason}` : ''}`, facts),
       carrier: null,
-    });
-  }
-  if (RECORDING_DEGRADED_KIND) {
-    out.push({
+    },
+    {
       kind: RECORDING_DEGRADED_KIND,
       subject: '',
       level: degraded ? 2 : 0,
@@ -249,9 +246,8 @@ export function recordingReports(m: RecordingObservation, damagedBelow: number):
         facts,
       ),
       carrier: null,
-    });
-  }
-  return out;
+    },
+  ];
 }
 
 /**
