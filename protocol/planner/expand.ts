@@ -4,6 +4,7 @@
  * entries are already concrete. Instants are epoch milliseconds inside the planner.
  */
 import type { ScheduleEntry } from '../messages/schedule.js';
+import { classRank } from '../registry.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -24,6 +25,8 @@ export interface PreparedEntry {
   readonly lead: number;
   readonly padAfter: number;
   readonly createdAt: number;
+  /** `classRank` of the entry's class (higher wins). */
+  readonly classRank: number;
   /** Interned sharing key of this entry's service on each receiver (by receiver index); set by the caller. */
   keys: number[];
   /** Index of the pinned receiver, or −1; set by the caller. */
@@ -77,17 +80,19 @@ export interface Cut {
   padding: boolean;
 }
 
-function parseInstant(s: string, what: string): number {
+function parseInstant(s: string, entryId: string, field: string): number {
   const t = Date.parse(s);
-  if (!Number.isFinite(t)) throw new PlannerError('invalid-time', `${what}: "${s}" is not an instant`);
+  if (!Number.isFinite(t)) {
+    throw new PlannerError('invalid-time', `entry "${entryId}" ${field}: "${s}" is not an instant`);
+  }
   return t;
 }
 
 /** Pre-parses one entry. `rank` is filled in by the caller once all entries are sorted. */
 export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
   const lead = entry.kind === 'conference' ? Math.max(entry.padBeforeMs, entry.preRollMs) : entry.padBeforeMs;
-  const where = `entry "${entry.id}"`;
-  const createdAt = parseInstant(entry.createdAt, `${where} createdAt`);
+  const createdAt = parseInstant(entry.createdAt, entry.id, 'createdAt');
+  const rank = classRank(entry.class);
   const w = entry.when;
   if (w.type === 'weekly') {
     let mask = 0;
@@ -99,6 +104,7 @@ export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
       lead,
       padAfter: entry.padAfterMs,
       createdAt,
+      classRank: rank,
       keys: [],
       pin: -1,
       fixed: null,
@@ -115,10 +121,13 @@ export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
   const items = w.type === 'once' ? [w] : w.items;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
-    const s = parseInstant(it.start, `${where} start`);
-    const e = parseInstant(it.end, `${where} end`);
+    const s = parseInstant(it.start, entry.id, 'start');
+    const e = parseInstant(it.end, entry.id, 'end');
     if (!(e > s))
-      throw new PlannerError('invalid-time', `${where}: end ${it.end} is not after start ${it.start}`);
+      throw new PlannerError(
+        'invalid-time',
+        `entry "${entry.id}": end ${it.end} is not after start ${it.start}`,
+      );
     fixed.push(s, e, i);
   }
   return {
@@ -127,6 +136,7 @@ export function prepareEntry(entry: ScheduleEntry): PreparedEntry {
     lead,
     padAfter: entry.padAfterMs,
     createdAt,
+    classRank: rank,
     keys: [],
     pin: -1,
     fixed,

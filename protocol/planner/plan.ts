@@ -13,7 +13,6 @@
 import { UtcTimestamp } from '../messages/common.js';
 import type { ScheduleDocument } from '../messages/schedule.js';
 import { transponderKey } from '../messages/tuning.js';
-import { classRank } from '../registry.js';
 import { allocate, sortedCuts } from './allocate.js';
 import { type Cut, expandEntry, type Occurrence, type PreparedEntry, prepareEntry } from './expand.js';
 import { IsoFormatter } from './iso.js';
@@ -60,14 +59,14 @@ function comparePrepared(a: PreparedEntry, b: PreparedEntry): number {
   const ea = a.entry;
   const eb = b.entry;
   return (
-    classRank(eb.class) - classRank(ea.class) ||
+    b.classRank - a.classRank ||
     eb.priority - ea.priority ||
     a.createdAt - b.createdAt ||
     (ea.id < eb.id ? -1 : ea.id > eb.id ? 1 : 0)
   );
 }
 
-/** Entries in priority order with their sharing keys interned; `keyNames[id]` is a key's text. */
+/** The id of a sharing key's text, added on first sight. */
 function intern(k: string, interned: Map<string, number>, keyNames: string[]): number {
   let id = interned.get(k);
   if (id === undefined) {
@@ -96,6 +95,7 @@ function prepareAll(doc: ScheduleDocument): { preps: PreparedEntry[]; keyNames: 
   const keyNames: string[] = [];
   const preps: PreparedEntry[] = [];
   for (const e of doc.entries) preps.push(prepareEntry(e));
+  const anyTransponder = receivers.some(isTransponderSharing);
   preps.sort(comparePrepared);
   for (let rank = 0; rank < preps.length; rank++) {
     const p = preps[rank]!;
@@ -105,7 +105,7 @@ function prepareAll(doc: ScheduleDocument): { preps: PreparedEntry[]; keyNames: 
     if (tuning === undefined) {
       throw new PlannerError('unknown-service', `entry "${e.id}": service "${e.service}" has no tuning`);
     }
-    const tp = `transponder:${transponderKey(tuning.transponder)}`;
+    const tp = anyTransponder ? `transponder:${transponderKey(tuning.transponder)}` : '';
     const sv = `service:${e.service}`;
     const keys: number[] = [];
     let pin = -1;
@@ -126,6 +126,10 @@ function prepareAll(doc: ScheduleDocument): { preps: PreparedEntry[]; keyNames: 
     }
   }
   return { preps, keyNames };
+}
+
+function isTransponderSharing(r: { sharing: string }): boolean {
+  return r.sharing === 'transponder';
 }
 
 function isWeekly(p: PreparedEntry): boolean {
@@ -155,17 +159,19 @@ function expandWithContext(
   let rangeFrom = from - DAY_MS;
   let rangeTo = to + DAY_MS;
   for (;;) {
+    // Expanded in priority order (entries are sorted, each entry's occurrences come by start), which is
+    // the order allocation needs; the component sweep needs them by padded start, so it sorts a copy.
     const all: Occurrence[] = [];
     for (const p of preps) expandEntry(p, zone, rangeFrom, rangeTo, all);
-    all.sort(byPaddedStart);
+    const byStart = all.slice().sort(byPaddedStart);
     // Merge padded intervals into connected components (sweep by start); widen [lo, hi) by every
     // component overlapping the window. Components are disjoint, so no further chaining is possible.
     let lo = from;
     let hi = to;
     let cs = 0;
     let ce = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i <= all.length; i++) {
-      const o = all[i];
+    for (let i = 0; i <= byStart.length; i++) {
+      const o = byStart[i];
       if (o !== undefined && o.pStart < ce) {
         if (o.pEnd > ce) ce = o.pEnd;
         continue;
@@ -213,6 +219,7 @@ export function plan(doc: ScheduleDocument, window: PlanRequest): Plan {
   const zone = makeZone(preps.some(isWeekly) ? doc.timeZone : 'UTC');
   const { occurrences, lo, hi } = expandWithContext(preps, zone, from, to);
 
+  // Already in priority order but for guide items listed out of order: a near-sorted input sorts in O(n).
   const order = occurrences.slice().sort(byRankThenStart);
   allocate(order, doc.receivers.length);
 

@@ -12,7 +12,7 @@ import type {
   ScheduleDocumentInput,
   ScheduleEntry,
 } from '../../protocol/messages/schedule.js';
-import { occurrenceKey, type Plan, type PlannedOccurrence, plan } from '../../protocol/planner/index.js';
+import { occurrenceKey, type Plan, plan } from '../../protocol/planner/index.js';
 import { classRank } from '../../protocol/registry.js';
 import { conference, recording, scheduleDocument } from '../helpers/golden.js';
 
