@@ -5,18 +5,15 @@
  * "refused" means 403 with a FORBIDDEN problem (401 when anonymous).
  */
 import t from 'tap';
-import { buildFixtures, ROLES, rows, send } from '../helpers/authz-matrix.js';
+import { buildFixtures, loginAll, ROLES, rows, send } from '../helpers/authz-matrix.js';
 import { startHarness } from '../helpers/headend-harness.js';
 
 t.test('every route × every role', async (t) => {
   const h = await startHarness();
   t.teardown(() => h.stop());
-  const clients = Object.fromEntries(
-    await Promise.all(ROLES.map(async (r) => [r, await h.as(r)] as const)),
-  ) as Record<Role, ApiClient>;
-  const _admin = clients.admin;
-
+  const clients = await loginAll(h);
   const f = await buildFixtures(h, clients);
+  const { lineupBody } = f;
 
   // The matrix covers every route the API documents.
   const doc = (await h.anon().get('/api/v1/openapi.json')).body as {

@@ -18,14 +18,14 @@ const STATUS_KIND = {
 function requestNote(r) {
   if (!r) return null;
   if (r.status === 'pending')
-    return h('small', { class: 'block warn' }, `${r.action}: ${t('rec.request.pending')}`);
+    return h('small', { class: 'block warn' }, `${t(`rec.${r.action}`)}: ${t('rec.request.pending')}`);
   if (r.status === 'done')
-    return h('small', { class: 'block muted' }, `${r.action}: ${t('rec.request.done')}`);
+    return h('small', { class: 'block muted' }, `${t(`rec.${r.action}`)}: ${t('rec.request.done')}`);
   if (r.status === 'failed')
     return h(
       'small',
       { class: 'block bad' },
-      `${r.action}: ${t('rec.request.failed', { e: r.lastError ?? '' })}`,
+      `${t(`rec.${r.action}`)}: ${t('rec.request.failed', { e: r.lastError ?? '' })}`,
     );
   return null;
 }
