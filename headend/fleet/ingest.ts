@@ -15,10 +15,11 @@
 import type { Logger } from 'pino';
 import { StoreId } from '../../protocol/messages/common.js';
 import { decodePayload } from '../../protocol/messages/decode.js';
-import { type EventOf, StationEvent } from '../../protocol/messages/events.js';
+import { StationEvent } from '../../protocol/messages/events.js';
 import type { IncomingEvent, InsertOutcome } from '../store/events.js';
 import type { Store } from '../store/index.js';
 import type { AlarmBoard } from './alarm-board.js';
+import { createEventEffects } from './event-effects.js';
 import type { ScheduleTracker } from './schedule-status.js';
 import type { TelemetryIngest } from './telemetry.js';
 
@@ -56,12 +57,6 @@ export interface EventIngest {
   stats(): BatchResult & { batches: number };
 }
 
-const RECORDING_STATUS = {
-  completed: 'completed',
-  completed_with_errors: 'completed-with-errors',
-  failed: 'failed',
-} as const;
-
 /** `storeId` and `seq` of a payload that failed validation, when they can still be read. */
 function sniffKey(payload: Buffer): { storeId: string; seq: number; type: string } | null {
   try {
@@ -89,15 +84,6 @@ export function createEventIngest(deps: IngestDeps): EventIngest {
   const known = new Set<string>();
   let scheduled = false;
 
-  const occurrenceUpsert = store.db.prepare(`INSERT INTO occurrence_status
-      (station_id, entry_id, nominal_start, rev, state, reason, receiver_id, at, store_id, seq, first_at)
-    VALUES (@stationId, @entryId, @nominalStart, @rev, @state, @reason, @receiverId, @at, @storeId, @seq, @at)
-    ON CONFLICT (station_id, entry_id, nominal_start) DO UPDATE SET rev = excluded.rev, state = excluded.state,
-      reason = excluded.reason, receiver_id = excluded.receiver_id, at = excluded.at, store_id = excluded.store_id,
-      seq = excluded.seq
-    WHERE CASE WHEN excluded.store_id = occurrence_status.store_id THEN excluded.seq > occurrence_status.seq
-               ELSE excluded.at > occurrence_status.at END`);
-
   const stationKnown = (id: string) => {
     if (known.has(id)) return true;
     if (!store.stations.get(id)) return false;
@@ -105,83 +91,8 @@ export function createEventIngest(deps: IngestDeps): EventIngest {
     return true;
   };
 
-  /** Applies one event's meaning inside the transaction; returns what must happen after the commit. */
-  const applyInTx = (stationId: string, e: StationEvent): (() => void) | null => {
-    switch (e.type) {
-      case 'recording.manifest': {
-        const segs = e.segments;
-        try {
-          store.recordings.upsert({
-            stationId,
-            recordingId: e.recordingId,
-            entryId: e.entryId,
-            occurrenceStart: e.nominalStart,
-            serviceKey: e.service,
-            status: RECORDING_STATUS[e.outcome],
-            startedAt: segs[0]?.start ?? null,
-            endedAt: segs[segs.length - 1]?.end ?? null,
-            bytes: e.bytes,
-            quality: e.quality,
-            clockTrusted: e.clockTrusted,
-            manifest: e,
-            updatedAt: e.at,
-          });
-        } catch (err) {
-          log.warn(
-            { event: 'catalogue-failed', stationId, seq: e.seq, err: (err as Error).message },
-            'manifest not catalogued',
-          );
-        }
-        return null;
-      }
-      case 'occurrence.state':
-        occurrenceUpsert.run({
-          stationId,
-          entryId: e.entryId,
-          nominalStart: e.nominalStart,
-          rev: e.rev,
-          state: e.state,
-          reason: e.reason ?? null,
-          receiverId: e.receiverId ?? null,
-          at: e.at,
-          storeId: e.storeId,
-          seq: e.seq,
-        });
-        return null;
-      case 'telemetry.summary':
-        telemetry.mergeSummary(stationId, e);
-        return null;
-      case 'schedule.applied':
-        return () => tracker.reportApplied(stationId, { version: e.version, hash: e.hash, appliedAt: e.at });
-      case 'schedule.rejected':
-        return () =>
-          tracker.reportRejected(stationId, {
-            version: e.version ?? null,
-            code: e.code,
-            reason: e.reason,
-            at: e.at,
-          });
-      case 'alarm.raised':
-        return () =>
-          alarms.raise({
-            kind: e.kind,
-            stationId,
-            subject: e.alarmId,
-            severity: e.severity,
-            message: e.message,
-            evidence: {
-              ...e.evidence,
-              ...(e.receiverId === undefined ? {} : { receiverId: e.receiverId }),
-              raisedAt: e.at,
-            },
-            fromStation: true,
-          });
-      case 'alarm.cleared':
-        return () => alarms.clear(e.kind, stationId, e.alarmId, { ...(e.evidence ?? {}), clearedAt: e.at });
-      default:
-        return null;
-    }
-  };
+  const effects = createEventEffects({ store, logger: log, alarms, tracker, telemetry });
+  const applyInTx = effects.apply;
 
   const flush = (): BatchResult => {
     const result: BatchResult = {
@@ -345,59 +256,4 @@ export function createEventIngest(deps: IngestDeps): EventIngest {
   };
 }
 
-/** Occurrence states as reported by a station (newest per occurrence). */
-export interface OccurrenceStatusRow {
-  stationId: string;
-  entryId: string;
-  nominalStart: string;
-  rev: number;
-  state: EventOf<'occurrence.state'>['state'];
-  reason: string | null;
-  receiverId: string | null;
-  at: string;
-  firstAt: string;
-}
-
-/** Reads `occurrence_status` for a station, an entry, or both (attendance, station page). */
-export function occurrenceStatuses(
-  store: Store,
-  opts: { stationId?: string; entryId?: string; limit?: number },
-): OccurrenceStatusRow[] {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (opts.stationId !== undefined) {
-    where.push('station_id = ?');
-    args.push(opts.stationId);
-  }
-  if (opts.entryId !== undefined) {
-    where.push('entry_id = ?');
-    args.push(opts.entryId);
-  }
-  args.push(opts.limit ?? 1000);
-  const rows = store.db
-    .prepare(
-      `SELECT * FROM occurrence_status ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY nominal_start DESC, station_id LIMIT ?`,
-    )
-    .all(...args) as {
-    station_id: string;
-    entry_id: string;
-    nominal_start: string;
-    rev: number;
-    state: OccurrenceStatusRow['state'];
-    reason: string | null;
-    receiver_id: string | null;
-    at: string;
-    first_at: string;
-  }[];
-  return rows.map((r) => ({
-    stationId: r.station_id,
-    entryId: r.entry_id,
-    nominalStart: r.nominal_start,
-    rev: r.rev,
-    state: r.state,
-    reason: r.reason,
-    receiverId: r.receiver_id,
-    at: r.at,
-    firstAt: r.first_at,
-  }));
-}
+export { type OccurrenceStatusRow, occurrenceStatuses } from './event-effects.js';

@@ -21,7 +21,7 @@ import { PLANNER_VERSION } from '../../protocol/planner/index.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Store } from '../store/index.js';
 import type { AlarmBoard } from './alarm-board.js';
-import { createWriteBatch } from './write-batch.js';
+import { createWriteBatch, type WriteBatch } from './write-batch.js';
 
 export type Connection = 'online' | 'disconnected' | 'unknown';
 
@@ -61,6 +61,8 @@ export interface PresenceDeps {
   alarms: AlarmBoard;
   logger: Logger;
   now?: () => Date;
+  /** Where history rows are queued (shared with the publisher's bookkeeping: one commit per burst). */
+  writes?: WriteBatch;
   /**
    * After an accepted birth (the tracker reads its schedule). `newConnection`: a connection (or store)
    * the headend had not seen yet — not a state republished on the same connection after applying a document.
@@ -92,7 +94,7 @@ export function createPresence(deps: PresenceDeps): Presence {
   const lastPayload = new Map<string, string>();
   const listeners = new Set<(p: StationPresence) => void>();
   let brokerUp = false;
-  const writes = createWriteBatch(store, log, 'presence history');
+  const writes = deps.writes ?? createWriteBatch(store, log, 'presence history');
   // Stations are never deleted (revoked ones keep their history), so a positive look-up can be cached.
   const known = new Set<string>();
   const exists = store.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM stations WHERE id = ?');

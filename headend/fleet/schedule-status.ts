@@ -61,6 +61,13 @@ export function createScheduleTracker(deps: {
   const now = deps.now ?? (() => new Date());
   const applied = new Map<string, AppliedReport | null>();
   const rejected = new Map<string, RejectionReport | null>();
+  // The newest document's version and hash, without its bytes (status is asked for after every report).
+  const newest = store.db.prepare<
+    [string],
+    { epoch: number; n: number; sha256: string; issued_at: string; published_at: string | null }
+  >(
+    'SELECT epoch, n, sha256, issued_at, published_at FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1',
+  );
   // One prepared look-up per report (every station reports after every document it applies).
   const issuedHash = store.db.prepare<[string, number, number], { sha256: string }>(
     'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
@@ -109,10 +116,15 @@ export function createScheduleTracker(deps: {
       rejected.set(stationId, r);
     },
     status(stationId) {
-      const d = store.schedules.latest(stationId);
+      const d = newest.get(stationId);
       const a = applied.get(stationId) ?? null;
       const desired = d
-        ? { version: d.version, sha256: d.sha256, issuedAt: d.issuedAt, publishedAt: d.publishedAt }
+        ? {
+            version: { epoch: d.epoch, n: d.n },
+            sha256: d.sha256,
+            issuedAt: d.issued_at,
+            publishedAt: d.published_at,
+          }
         : null;
       const inSync =
         desired === null

@@ -38,6 +38,8 @@ export interface TelemetryIngest {
   /** Deletes rows older than `beforeMs` (retention); returns rows deleted. */
   prune(beforeMs: number): number;
   stats(): { samples: number; invalid: number; unknownStation: number; buffered: number; written: number };
+  /** Listens to every valid live sample (the alarm engine's signal rules); returns the remover. */
+  onSample(listener: (stationId: string, t: Telemetry) => void): () => void;
 }
 
 interface Acc {
@@ -65,6 +67,7 @@ export function createTelemetryIngest(deps: {
   const latest = new Map<string, { at: string; receivedAt: string; telemetry: Telemetry }>();
   const counters = { samples: 0, invalid: 0, unknownStation: 0, written: 0 };
   const known = new Set<string>();
+  const listeners = new Set<(stationId: string, t: Telemetry) => void>();
   const upsert =
     store.db.prepare(`INSERT INTO telemetry_minutes (station_id, minute_ms, subject, metric, n, min, avg, max)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -129,6 +132,16 @@ export function createTelemetryIngest(deps: {
       add(stationId, m, '', 'diskFreeBytes', t.disk.freeBytes);
       add(stationId, m, '', 'cpuPct', t.host.cpuPct);
       add(stationId, m, '', 'memUsedBytes', t.host.memUsedBytes);
+      for (const l of listeners) {
+        try {
+          l(stationId, t);
+        } catch (err) {
+          deps.logger.error(
+            { event: 'telemetry-listener-failed', err: (err as Error).message },
+            'a telemetry listener threw',
+          );
+        }
+      }
       return true;
     },
 
@@ -199,6 +212,10 @@ export function createTelemetryIngest(deps: {
       store.db.prepare('DELETE FROM telemetry_minutes WHERE minute_ms < ?').run(beforeMs).changes,
 
     stats: () => ({ ...counters, buffered: acc.size }),
+    onSample(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
   return ingest;
 }

@@ -6,6 +6,7 @@
  * the clock exchange). Every payload is decoded with the protocol's zod schemas by the module that owns it.
  */
 import type { Logger } from 'pino';
+import type { Telemetry } from '../../protocol/messages/telemetry.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import { type Conferences, createConferenceService } from '../conferences/index.js';
 import { type AlarmBoard, createAlarmBoard } from '../fleet/alarm-board.js';
@@ -13,6 +14,7 @@ import { createEventIngest, type EventIngest } from '../fleet/ingest.js';
 import { createPresence, type Presence } from '../fleet/presence.js';
 import { createScheduleTracker, type ScheduleTracker } from '../fleet/schedule-status.js';
 import { createTelemetryIngest, type TelemetryIngest } from '../fleet/telemetry.js';
+import { createWriteBatch } from '../fleet/write-batch.js';
 import { changedGuideDays } from '../guide/guide-days.js';
 import type { ImportReport } from '../guide/import-report.js';
 import { createScheduling, type Scheduling } from '../scheduling/entries.js';
@@ -21,6 +23,11 @@ import { createPublisher, type Publisher } from '../scheduling/publisher.js';
 import type { Store } from '../store/index.js';
 import { HeadendMqtt, type MqttConnect } from './client.js';
 import { createRpcClient, type RpcClient } from './rpc-client.js';
+
+/** How often ended entries are pruned from the documents and old rows deleted. */
+const HOUSEKEEPING_MS = 3_600_000;
+/** Telemetry minute rows and station state history are kept this long. */
+const RETENTION_MS = 180 * 86_400_000;
 
 /** Delay of the first clock exchange after a birth (the station subscribes right after it). */
 const CLOCK_AFTER_BIRTH_MS = 500;
@@ -43,6 +50,8 @@ export interface ControlPlaneDeps {
   version: string;
   now?: () => Date;
   connect?: MqttConnect;
+  /** Each accepted telemetry sample, decoded (the alarm engine's feed, headend/alarm-wiring.ts). */
+  onTelemetry?: (stationId: string, t: Telemetry) => void;
 }
 
 /** What the rest of the headend (HTTP API, CLI, tests) uses. */
@@ -92,6 +101,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     ...(deps.connect ? { connect: deps.connect } : {}),
   });
   const alarms = createAlarmBoard({ logger: child('headend/fleet/alarms'), now });
+  // Bookkeeping rows of a fan-out burst (published flags, state history) share one commit per window.
+  const writes = createWriteBatch(store, child('headend/bookkeeping'), 'bookkeeping', { windowMs: 100 });
   let presence: Presence | null = null;
   const rpc = createRpcClient({
     transport: mqtt,
@@ -110,15 +121,23 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     timeZone: deps.timeZone,
     now,
     currentStoreOf: (id) => presence?.get(id)?.storeId ?? undefined,
+    writes,
   });
   const tracker = createScheduleTracker({ store, alarms, now });
   presence = createPresence({
     store,
     timing,
     alarms,
+    writes,
     logger: child('headend/fleet/presence'),
     now,
     onBirth(stationId, birth, newConnection) {
+      if (newConnection && !store.schedules.latest(stationId)) {
+        // Provisioned while the headend ran (the CLI writes the registry directly): its first document now,
+        // with every county / group / fleet entry that covers it.
+        scheduling.refreshTargets('headend');
+        scheduling.recompile([stationId], { reason: 'first connection' });
+      }
       if (newConnection) {
         // Its store's ack (a new store starts at 0), and its clock: measured soon, then again to hand the
         // first estimate back (DESIGN.md §6 Clock) — not at once, the station subscribes after its birth.
@@ -160,14 +179,18 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     timeZone: deps.timeZone,
     logger: child('headend/scheduling'),
     now,
-    onIssued: (issued) => publisher.kickSchedules(issued.map((i) => i.stationId)),
+    onIssued: (issued) => kick(issued.map((i) => i.stationId)),
   });
   const preview = createPreview({ store, scheduling, timeZone: deps.timeZone, now });
+  /** New documents committed: publish them. */
+  function kick(ids: readonly string[]): void {
+    publisher.kickSchedules(ids);
+  }
   const p = presence;
   const conferences = createConferenceService({
     store,
     scheduling,
-    publish: (ids) => publisher.kickSchedules(ids),
+    publish: (ids) => kick(ids),
     fleet: { presence: p, tracker, telemetry, alarms, ingest },
     timing,
     timeZone: deps.timeZone,
@@ -183,9 +206,11 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
       case 'events':
         ingest.handle(stationId, payload);
         return;
-      case 'telemetry':
-        telemetry.handle(stationId, payload);
+      case 'telemetry': {
+        const latest = telemetry.handle(stationId, payload) ? telemetry.latest(stationId) : undefined;
+        if (latest) deps.onTelemetry?.(stationId, latest.telemetry);
         return;
+      }
       case 'rpc-res':
         rpc.handleResponse(stationId, payload);
         return;
@@ -248,6 +273,17 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
         'presence tick',
       );
       every(15_000, () => telemetry.flush(), 'telemetry flush');
+      every(
+        HOUSEKEEPING_MS,
+        () => {
+          // Entries that ended leave the documents; old minute rows and state history go (retention).
+          scheduling.recompile(undefined, { reason: 'housekeeping' });
+          const cutoff = now().getTime() - RETENTION_MS;
+          telemetry.prune(cutoff);
+          store.stateHistory.prune(new Date(cutoff).toISOString());
+        },
+        'housekeeping',
+      );
       rpc.startClockExchanges(() =>
         p
           .list()

@@ -38,6 +38,8 @@ export interface RpcClientDeps {
   timing: Pick<TimingProfile, 'rpcDefaultTtlMs' | 'clockExchangeMs'>;
   logger: Logger;
   now?: () => Date;
+  /** After every successful clock exchange (the alarm engine's clock rule). */
+  onClock?: (stationId: string, estimate: ClockEstimate) => void;
 }
 
 /** The station's clock as the headend measured it. */
@@ -200,6 +202,7 @@ export function createRpcClient(deps: RpcClientDeps): RpcClient {
           measuredAt: new Date(t4).toISOString(),
         };
         estimates.set(stationId, est);
+        deps.onClock?.(stationId, est);
         return est;
       } finally {
         exchanging.delete(stationId);

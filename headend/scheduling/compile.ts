@@ -22,6 +22,7 @@ import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import { PLANNER_VERSION } from '../../protocol/planner/index.js';
 import { type GuideLinkStore, toScheduleItems } from '../guide/guide-links.js';
 import type { Store } from '../store/index.js';
+import type { Station } from '../store/stations.js';
 import type { StoredEntry } from './entries-repo.js';
 import { SchedulingError } from './errors.js';
 
@@ -176,8 +177,8 @@ function documentEntry(
 }
 
 /** Compiles one station's document content from the entries, line-up and guide as they are now. */
-export function compileStation(ctx: CompileContext, stationId: string): CompiledStation {
-  const station = ctx.store.stations.require(stationId);
+export function compileStation(ctx: CompileContext, stationId: string, known?: Station): CompiledStation {
+  const station = known ?? ctx.store.stations.require(stationId);
   const receivers: ScheduleReceiver[] =
     station.receivers.length > 0
       ? station.receivers.map((r) => ({ id: r.id, sharing: r.sharing }))
@@ -244,9 +245,10 @@ export function documentBytes(
   content: DocumentContent,
   version: ScheduleVersion,
   issuedAt: Date,
-  opts: { validate?: boolean } = {},
+  opts: { validate?: boolean; contentJson?: string } = {},
 ): Buffer {
-  const doc = { version, issuedAt: utc(issuedAt.getTime() - (issuedAt.getTime() % 1000)), ...content };
+  const at = utc(issuedAt.getTime() - (issuedAt.getTime() % 1000));
+  const doc = { version, issuedAt: at, ...content };
   const checked = opts.validate === false ? ({ success: true } as const) : ScheduleDocument.safeParse(doc);
   if (!checked.success) {
     const first = checked.error.issues[0];
@@ -255,7 +257,12 @@ export function documentBytes(
       `the document of ${stationId} is invalid: ${first ? `${first.path.join('.')}: ${first.message}` : 'unknown'}`,
     );
   }
-  const bytes = Buffer.from(JSON.stringify(doc), 'utf8');
+  // Same bytes as JSON.stringify(doc) (same key order), without serialising the shared content again.
+  const json =
+    opts.contentJson === undefined
+      ? JSON.stringify(doc)
+      : `{"version":${JSON.stringify(version)},"issuedAt":${JSON.stringify(at)},${opts.contentJson.slice(1)}`;
+  const bytes = Buffer.from(json, 'utf8');
   if (bytes.length > MAX_PAYLOAD_BYTES) {
     throw new SchedulingError(
       'DOCUMENT_TOO_LARGE',
@@ -270,8 +277,14 @@ export function contentKey(content: DocumentContent): string {
   return JSON.stringify(content);
 }
 
+/** The prefix `documentBytes` writes before the content. */
+const DOC_PREFIX = /^\{"version":\{"epoch":\d+,"n":\d+\},"issuedAt":"[^"]*",/;
+
 /** The content key of stored document bytes (null when they cannot be read: then it counts as changed). */
 export function storedContentKey(bytes: Buffer): string | null {
+  const text = bytes.toString('utf8');
+  const prefix = DOC_PREFIX.exec(text);
+  if (prefix) return `{${text.slice(prefix[0].length)}`;
   try {
     const {
       version: _v,

@@ -9,6 +9,7 @@
 import type { ScheduleVersion } from '../../protocol/messages/common.js';
 import { createGuideLinkStore } from '../guide/guide-links.js';
 import type { Store } from '../store/index.js';
+import type { Station } from '../store/stations.js';
 import {
   type CompiledStation,
   type CompileWarning,
@@ -39,6 +40,31 @@ export interface DocumentsDeps {
   store: Store;
   entries: EntriesRepo;
   timeZone: string;
+  /**
+   * Parsed registry rows kept between operations, keyed by station id and checked against the columns
+   * compiling reads: a fleet-wide change then compares 102 short strings instead of parsing 102 receiver
+   * lists again.
+   */
+  stationCache?: Map<string, { key: string; station: Station }>;
+}
+
+/** Station look-up for one operation, through `stationCache` when there is one. */
+function stationReader(deps: DocumentsDeps): (id: string) => Station | undefined {
+  const cache = deps.stationCache;
+  if (!cache) return (id) => deps.store.stations.get(id);
+  // What compiling reads of a station (receivers, revocation) is the cache key, so a change is never missed.
+  const stamp = deps.store.db.prepare<[string], { k: string }>(
+    "SELECT receivers_json || '|' || COALESCE(revoked_at, '') || '|' || county AS k FROM stations WHERE id = ?",
+  );
+  return (id) => {
+    const row = stamp.get(id);
+    if (!row) return undefined;
+    const hit = cache.get(id);
+    if (hit && hit.key === row.k) return hit.station;
+    const station = deps.store.stations.get(id);
+    if (station) cache.set(id, { key: row.k, station });
+    return station;
+  };
 }
 
 /** Compiles `stationIds` as the database is now (inside a transaction when the caller needs consistency). */
@@ -62,11 +88,32 @@ export function compileStations(
     guideLinks: createGuideLinkStore(deps.store.db),
     entriesOf: (id) => byStation.get(id) ?? [],
   });
+  // Stations with the same receivers and the same entries (most of a fleet-wide conference's 102) get the
+  // same content: compiled once, shared.
+  const bySignature = new Map<string, CompiledStation>();
   const out: CompiledStation[] = [];
+  const stationOf = stationReader(deps);
   for (const id of [...new Set(stationIds)].sort()) {
-    const s = deps.store.stations.get(id);
+    const s = stationOf(id);
     if (!s || s.revokedAt) continue; // a revoked station gets no documents (its broker access is gone too)
-    out.push(compileStation(ctx, id));
+    const entries = byStation.get(id) ?? [];
+    const signature = `${JSON.stringify(s.receivers.map((r) => [r.id, r.sharing]))}|${entries.map((e) => `${e.id}.${e.rev}`).join(',')}`;
+    const same = bySignature.get(signature);
+    if (same) {
+      out.push({
+        stationId: id,
+        content: same.content,
+        warnings: same.warnings.map((w) => ({
+          ...w,
+          stationId: id,
+          message: w.message.replaceAll(same.stationId, id),
+        })),
+      });
+      continue;
+    }
+    const c = compileStation(ctx, id, s);
+    bySignature.set(signature, c);
+    out.push(c);
   }
   return out;
 }
@@ -86,10 +133,16 @@ export function issueDocuments(
   const epoch = store.meta.scheduleEpoch();
   const issued: IssuedVersion[] = [];
   const unchanged: string[] = [];
-  // Stations with the same content (a fleet-wide conference) are schema-validated once.
+  // Stations with the same content (a fleet-wide conference) are serialised and schema-validated once.
   const validated = new Set<string>();
+  const keys = new Map<CompiledStation['content'], string>();
   for (const c of compiled) {
-    const key = contentKey(c.content);
+    let key = keys.get(c.content);
+    if (key === undefined) {
+      key = contentKey(c.content);
+      keys.set(c.content, key);
+    }
+    const contentJson = key;
     const latest = store.schedules.latest(c.stationId);
     if (
       !opts.force &&
@@ -101,9 +154,12 @@ export function issueDocuments(
       continue;
     }
     const doc = store.schedules.issue(c.stationId, (version) =>
-      documentBytes(c.stationId, c.content, version, now, { validate: !validated.has(key) }),
+      documentBytes(c.stationId, c.content, version, now, {
+        validate: !validated.has(contentJson),
+        contentJson,
+      }),
     );
-    validated.add(key);
+    validated.add(contentJson);
     issued.push({ stationId: c.stationId, version: doc.version });
   }
   return { issued, unchanged, warnings: compiled.flatMap((c) => c.warnings), compiled };

@@ -14,7 +14,7 @@ import type { Ack } from '../../protocol/messages/ack.js';
 import { Lineup } from '../../protocol/messages/lineup.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Topics } from '../../protocol/topics.js';
-import { createWriteBatch } from '../fleet/write-batch.js';
+import { createWriteBatch, type WriteBatch } from '../fleet/write-batch.js';
 import {
   buildGuideDay,
   clearExpiredGuideDays,
@@ -51,6 +51,8 @@ export interface PublisherDeps {
    * before the new store's first event; the most recently advanced store otherwise.
    */
   currentStoreOf?: (stationId: string) => string | undefined;
+  /** Where the outbox's "published" flags are queued (shared with presence: one commit per burst). */
+  writes?: WriteBatch;
 }
 
 export interface Publisher {
@@ -96,7 +98,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     retryMinMs: Math.max(50, deps.timing.reconnectMinMs),
     retryMaxMs: Math.max(100, deps.timing.reconnectMaxMs),
   });
-  const marks = createWriteBatch(store, log, 'outbox published flags');
+  const marks = deps.writes ?? createWriteBatch(store, log, 'outbox published flags');
   const calendar = createLocalCalendar(deps.timeZone);
   const reader = createGuideReader(store.db);
 

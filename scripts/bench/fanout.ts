@@ -78,7 +78,7 @@ function connect(url: string, id: string, password: string): Promise<MqttClient>
 }
 
 /** The floor: bare stations answering every document; returns one run's time in ms. */
-export async function floorSetup(docBytes: number, stateBytes: number) {
+async function floorSetup(docBytes: number, stateBytes: number) {
   const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
   const store = openStore(join(dir, 'floor.db'));
   const stations = provision(store, 'floor');
@@ -128,7 +128,7 @@ export async function floorSetup(docBytes: number, stateBytes: number) {
 }
 
 /** The headend path: control plane + 102 simulated stations. */
-export async function headendSetup() {
+async function headendSetup() {
   const dir = await mkdtemp(join(tmpdir(), 'bench-headend-'));
   const store = openStore(join(dir, 'headend.db'));
   const stations = provision(store, 'st');
@@ -249,8 +249,13 @@ export const fanoutBench: Bench = {
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / 1000);
       };
+      // Between runs, let deferred work finish (bookkeeping batches, the alarm feed's coalescing window) so
+      // neither side is measured while the other's tail runs.
+      const settle = () => new Promise((r) => setTimeout(r, 1000));
       for (let i = 0; i < RUNS; i++) {
+        await settle();
         await cpuOf(floor.run, f, fCpu);
+        await settle();
         await cpuOf(headend.run, h, hCpu);
       }
       return {

@@ -203,7 +203,20 @@ t.test('presence: the boot rule and the offline grace', async (t) => {
 
   // The broker delivering the Will of an older connection after the station reconnected.
   await first.publishRaw(T.state('pr-01'), JSON.stringify({ online: false, boot: { n: 1, conn: 0 } }), true);
-  // A second connection of the same station takes over (the first one's Will may follow it).
+  // A fence on the same connection: once it is processed, the Will before it was too.
+  const samples = cp.telemetry.stats().invalid;
+  await first.publishRaw(T.telemetry('pr-01'), '{"fence":true}');
+  await waitFor(() => cp.telemetry.stats().invalid > samples, 'the fence');
+  t.equal(
+    cp.presence.get('pr-01')?.connection,
+    'online',
+    'a Will older than the last birth does not mark it offline',
+  );
+  await sleep(shortTiming.offlineGraceMs + 500);
+  t.equal(cp.presence.get('pr-01')?.connection, 'online', 'still online after the grace period');
+  t.notOk(cp.alarms.active('station_offline', 'pr-01'), 'no offline alarm');
+
+  // A second connection of the same station takes over; the broker may publish the first one's Will after it.
   const second = new SimStation({
     id: 'pr-01',
     password: fleet.stations[0]?.secret ?? '',
@@ -213,14 +226,10 @@ t.test('presence: the boot rule and the offline grace', async (t) => {
   });
   t.teardown(() => second.stop(true));
   await second.connect();
-  await sleep(shortTiming.offlineGraceMs + 500);
-  t.equal(
-    cp.presence.get('pr-01')?.connection,
-    'online',
-    'a Will older than the last birth does not mark it offline',
-  );
+  await sleep(500);
+  t.equal(cp.presence.get('pr-01')?.connection, 'online', 'online after the takeover');
   t.same(cp.presence.get('pr-01')?.boot, { n: 1, conn: 6 }, 'the live connection is the newest birth');
-  t.notOk(cp.alarms.active('station_offline', 'pr-01'), 'no offline alarm');
+  t.notOk(cp.alarms.active('station_offline', 'pr-01'), 'no offline alarm after the takeover');
 
   // The current connection drops without a DISCONNECT: the broker publishes its Will.
   await second.stop(false);
@@ -320,3 +329,44 @@ t.test('telemetry is downsampled to minute rows; bad samples are dropped and cou
   const merged = cp.telemetry.rows('tm-01', minute, minute + 60_000, 'marginDb')[0];
   t.same(merged && [merged.n, merged.min, merged.avg, merged.max], [4, 2, 5, 8], 'merged, weighted');
 });
+
+t.test(
+  'desired vs applied: a station that does not report its new document shows as lagging, and for how long',
+  async (t) => {
+    const fleet = await startFleetHeadend(t, { stations: [{ id: 'lag-01', county: 'lingtai' }] });
+    const cp = fleet.running.controlPlane;
+    const sim = await fleet.sim('lag-01');
+    await sim.waitApplied({ epoch: 1, n: 1 });
+    await waitFor(() => cp.tracker.status('lag-01').inSync, 'in sync');
+    // From now on it applies documents but its reports never reach the headend (a stuck agent).
+    sim.opts.reportState = false;
+    const start = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 7_200_000;
+    cp.scheduling.create(
+      {
+        kind: 'recording',
+        title: 'x',
+        service: 'cctv1',
+        when: {
+          type: 'once',
+          start: new Date(start).toISOString(),
+          end: new Date(start + 3_600_000).toISOString(),
+        },
+        target: { type: 'station', stationId: 'lag-01' },
+      },
+      'test',
+    );
+    await sim.waitApplied({ epoch: 1, n: 2 });
+    t.notOk(cp.tracker.status('lag-01').inSync, 'the headend sees it behind');
+    const status = cp.tracker.status('lag-01');
+    t.same(status.desired?.version, { epoch: 1, n: 2 }, 'desired 1.2');
+    t.same(status.applied?.version, { epoch: 1, n: 1 }, 'applied 1.1 (as last reported)');
+    t.equal(status.lagSince, status.desired?.issuedAt, 'behind since 1.2 was issued');
+    await sleep(300);
+    t.ok((cp.tracker.status('lag-01').lagMs ?? 0) >= 300, 'and how long it has lagged grows');
+    // The station reports again: the lag clears.
+    sim.opts.reportState = true;
+    await sim.publishRaw(T.state('lag-01'), JSON.stringify(sim.birth()), true);
+    await waitFor(() => cp.tracker.status('lag-01').inSync, 'in sync again');
+    t.equal(cp.tracker.status('lag-01').lagMs, null, 'no lag once it reports the desired version');
+  },
+);

@@ -8,11 +8,15 @@
 import path from 'node:path';
 import t from 'tap';
 import { importGuide } from '../../headend/guide/guide-import.js';
+import { provisionStation } from '../../headend/provisioning/provisioning.js';
 import { SchedulingError } from '../../headend/scheduling/errors.js';
 import { backupDatabase, restoreDatabase } from '../../headend/store/backup.js';
 import { MIGRATIONS } from '../../headend/store/migrations/index.js';
+import { topics } from '../../protocol/topics.js';
+import { SimStation } from '../../scripts/load/sim-station.js';
 import { goldenView, loadPlannerVectors } from '../helpers/golden.js';
 import { startFleetHeadend } from '../helpers/headend-fleet.js';
+import { connectPeer, Inbox } from '../helpers/mqtt-peers.js';
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -147,6 +151,81 @@ t.test('after backup → more edits → restore, stations accept the new epoch',
   // Editing after the restore continues within the new epoch.
   cp.scheduling.update(created.entry.id, { priority: 9 }, 'test:operator');
   t.same((await a.waitApplied({ epoch: 2, n: 2 })).version, { epoch: 2, n: 2 });
+});
+
+t.test('after a restart every retained document is republished from SQLite', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'rp-01', county: 'huating' }] });
+  const T = topics();
+  const first = await fleet.sim('rp-01', { reconnect: false });
+  await first.waitApplied({ epoch: 1, n: 1 });
+  const ev = (seq: number) =>
+    JSON.stringify({
+      storeId: first.storeId,
+      seq,
+      at: '2026-03-06T10:00:00Z',
+      type: 'clock.jump',
+      deltaMs: 5,
+      offsetMs: null,
+      source: 'ntp',
+    });
+  await first.publishRaw(T.events('rp-01'), ev(1));
+  await first.publishRaw(T.events('rp-01'), ev(2));
+  await first.waitAck(2);
+  await first.stop(true);
+  // The embedded broker goes down with the headend: every retained message is gone.
+  await fleet.restart();
+  const secret = fleet.stations[0]?.secret ?? '';
+  const fresh = new SimStation({
+    id: 'rp-01',
+    password: secret,
+    url: fleet.brokerUrl,
+    storeId: first.storeId,
+    boot: { n: 2, conn: 0 },
+  });
+  t.teardown(() => fresh.stop(true));
+  await fresh.connect();
+  t.same(
+    (await fresh.waitApplied({ epoch: 1, n: 1 })).version,
+    { epoch: 1, n: 1 },
+    'the schedule document, unchanged version',
+  );
+  await fresh.waitAck(2);
+  t.same(fresh.ack, { storeId: first.storeId, seq: 2 }, 'the committed ack');
+  await fresh.stop(true);
+  const peer = await connectPeer(fleet.brokerUrl, { clientId: 'rp-01', username: 'rp-01', password: secret });
+  t.teardown(() => peer.endAsync(true));
+  const inbox = new Inbox(peer);
+  await peer.subscribeAsync([T.lineup(), T.headendState()], { qos: 1 });
+  const lineup = JSON.parse((await inbox.waitFor((m) => m.topic === T.lineup(), 'retained line-up')).payload);
+  t.ok(
+    lineup.services.some((x: { key: string }) => x.key === 'cctv13'),
+    'the line-up',
+  );
+  const state = JSON.parse(
+    (await inbox.waitFor((m) => m.topic === T.headendState(), 'headend state')).payload,
+  );
+  t.equal(state.online, true, 'the headend state, online');
+});
+
+t.test('a station provisioned while the headend runs gets its document on first connect', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'old-01', county: 'kongtong' }] });
+  const { store, controlPlane: cp } = fleet.running;
+  const conf = cp.scheduling.create(
+    { kind: 'conference', title: '全市会议', service: 'cctv1', when: slot(5), target: { type: 'all' } },
+    'test:control-room',
+  );
+  // As `cli provision` does: straight into the registry, the running headend is not told.
+  const { secret } = provisionStation(
+    { store, iterations: 100, headendUsername: 'headend', actor: 'cli:root' },
+    { id: 'new-01', name: 'new-01', county: 'kongtong' },
+  );
+  fleet.stations.push({ id: 'new-01', county: 'kongtong', secret });
+  const sim = await fleet.sim('new-01');
+  const applied = await sim.waitApplied({ epoch: 1, n: 1 });
+  t.ok(
+    applied.doc.entries.some((e) => e.id === conf.entry.id),
+    'the fleet-wide conference is in its first document',
+  );
 });
 
 t.test('planner golden vectors plan identically through the preview path', async (t) => {

@@ -255,7 +255,10 @@ t.test('a receiver pin is checked against the station', async (t) => {
 
 t.test('a station added later gets the county and fleet entries on refreshTargets', async (t) => {
   const { store, scheduling, doc } = rig(t);
-  provisionStation({ store, iterations: 100, headendUsername: 'headend', actor: 't' }, { id: 'doc-h1', name: 'h1', county: 'huating' });
+  provisionStation(
+    { store, iterations: 100, headendUsername: 'headend', actor: 't' },
+    { id: 'doc-h1', name: 'h1', county: 'huating' },
+  );
   const all = scheduling.create(
     {
       kind: 'conference',
