@@ -18,8 +18,12 @@ export type UtcTimestamp = z.infer<typeof UtcTimestamp>;
 /** An instant with an explicit offset (HTTP forms); convert with `toUtc` before it enters the protocol. */
 export const OffsetTimestamp = z.iso.datetime({ offset: true });
 
-/** IANA time zone name; validated by the runtime's Intl support. */
+/** Canonical IANA zones known to the runtime: a constant, looked up before the slower Intl construction. */
+const CANONICAL_ZONES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('timeZone'));
+
+/** IANA time zone name; validated by the runtime's Intl support (aliases such as `UTC` included). */
 export const TimeZone = z.string().refine((tz) => {
+  if (CANONICAL_ZONES.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
