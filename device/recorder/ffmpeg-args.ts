@@ -41,15 +41,14 @@ export interface RecorderArgsInput {
   segmentMs: number;
   /**
    * Pre-roll (DESIGN.md §6: the recorder starts before the planned start so ffmpeg's ~1.2 s probe is not
-   * lost): ms of media time, from the start of this run, until the planned start. The lead is cut into
-   * `LEAD_STEP_MS` pieces (the muxer cuts at the next keyframe, so in practice at every keyframe); the
-   * recorder drops the pieces that end before the planned start, so the recording proper begins within one
-   * piece + one GOP before it, whatever the source's start-up delay. Regular cuts follow every `segmentMs`
-   * from the last lead cut up to `horizonMs`, after which the last segment simply grows. Omit for a run
-   * without a lead (a restart).
+   * lost): media times, ms into this run, of cuts placed before the planned start (the recorder uses one).
+   * The muxer cuts at the next keyframe; the recorder drops or trims the lead piece, so the recording proper
+   * begins at the planned start. Regular cuts follow every `segmentMs` from the last lead cut up to
+   * `horizonMs`, after which the last segment simply grows.
+   * Omit for a run without a lead (a restart).
    */
-  leadMs?: number;
-  /** How far ahead (ms into the run) to list regular cuts when `leadMs` is set. */
+  leadCutsMs?: readonly number[];
+  /** How far ahead (ms into the run) to list regular cuts when `leadCutsMs` is set. */
   horizonMs?: number;
   /** Number of the first segment of this run (runs after a restart continue the numbering). */
   startNumber: number;
@@ -114,23 +113,32 @@ function checkInput(i: RecorderArgsInput): void {
   }
 }
 
-/** Spacing of the lead cuts. */
-export const LEAD_STEP_MS = 250;
+/** A lead cut earlier than this is not worth making (a quarter of a second of pre-roll). */
+export const MIN_LEAD_MS = 250;
 /** At most this many listed cuts (a 10-minute segment list then covers about a week). */
 const MAX_LISTED_CUTS = 1000;
 
-/** The segment muxer's cut options: regular `-segment_time`, or lead cuts then regular ones, listed. */
+/**
+ * The segment muxer's cut options: regular `-segment_time`, or lead cuts then regular ones, listed. The
+ * muxer consumes one listed time per segment, so lead cuts closer together than the stream's GOP would lag
+ * and go on cutting past the planned start: keep them at least a GOP (a second) apart.
+ */
 export function segmentCutArgs(
-  input: Pick<RecorderArgsInput, 'segmentMs' | 'leadMs' | 'horizonMs'>,
+  input: Pick<RecorderArgsInput, 'segmentMs' | 'leadCutsMs' | 'horizonMs'>,
 ): string[] {
-  if (input.leadMs === undefined) return ['-segment_time', (input.segmentMs / 1000).toFixed(3)];
-  if (!Number.isFinite(input.leadMs) || input.leadMs < LEAD_STEP_MS) {
-    throw new RecorderError('BAD_REQUEST', `a lead must be ≥ ${LEAD_STEP_MS} ms, got ${input.leadMs}`);
-  }
-  const cuts: number[] = [];
-  for (let t = LEAD_STEP_MS; t <= input.leadMs; t += LEAD_STEP_MS) cuts.push(t);
-  const horizon = Math.max(input.horizonMs ?? 0, input.leadMs);
-  const last = cuts[cuts.length - 1] ?? LEAD_STEP_MS;
+  const lead = input.leadCutsMs ?? [];
+  if (lead.length === 0) return ['-segment_time', (input.segmentMs / 1000).toFixed(3)];
+  lead.forEach((c, i) => {
+    if (!Number.isFinite(c) || c < MIN_LEAD_MS || (i > 0 && c <= (lead[i - 1] ?? 0))) {
+      throw new RecorderError(
+        'BAD_REQUEST',
+        `lead cuts must be ascending and ≥ ${MIN_LEAD_MS} ms: ${lead.join(',')}`,
+      );
+    }
+  });
+  const cuts: number[] = [...lead];
+  const last = lead[lead.length - 1] ?? 0;
+  const horizon = Math.max(input.horizonMs ?? 0, last);
   for (
     let t = last + input.segmentMs;
     t <= horizon + input.segmentMs && cuts.length < MAX_LISTED_CUTS;
@@ -141,10 +149,20 @@ export function segmentCutArgs(
   return ['-segment_times', cuts.map((t) => (t / 1000).toFixed(3)).join(',')];
 }
 
-/** Number of lead cuts `segmentCutArgs` lists for a lead (segments numbered below start + this are lead). */
-export function leadCutCount(leadMs: number): number {
-  return Math.floor(leadMs / LEAD_STEP_MS);
+/**
+ * Lead cuts (media ms into the first run) for a planned start `leadMs` after spawn: 0.8 s and 0.3 s before
+ * it. Media time 0 is when ffmpeg read its first packet — a few hundred ms after spawn, more under load —
+ * and the muxer cuts at the next keyframe (up to a GOP later, ~0.5 s in broadcast MPEG-2), so a cut may land
+ * after the planned start. The segment closer drops every lead piece that ends by the planned start: the
+ * recording then begins at the latest cut before it, usually within 0.3 s, else within 0.8 s (+ a GOP), at
+ * worst with the whole pre-roll. Half a second apart: closer cuts would lag behind the keyframes.
+ */
+export function leadCuts(leadMs: number): number[] {
+  return LEAD_MARGINS_MS.map((m) => leadMs - m).filter((c) => c >= MIN_LEAD_MS);
 }
+
+/** How far before the planned start the lead cuts are placed, earliest first. */
+const LEAD_MARGINS_MS = [800, 300];
 
 /** The argv (without the program name) of one recorder run. Throws RecorderError BAD_REQUEST. */
 export function buildRecorderArgs(input: RecorderArgsInput): string[] {
@@ -187,7 +205,9 @@ export function buildRecorderArgs(input: RecorderArgsInput): string[] {
     '-segment_format',
     'mpegts',
     '-segment_format_options',
-    `mpegts_service_id=${sid}`,
+    // flush_packets: without it the segment's muxer writes in 256 KB chunks (seconds apart at low rates),
+    // so the file-growth watchdog and the live bitrate in telemetry see bursts and false "0 bit/s".
+    `mpegts_service_id=${sid}:flush_packets=1`,
     '-y',
     input.segmentPattern,
   ];

@@ -117,7 +117,8 @@ export class FfmpegRun extends EventEmitter<FfmpegRunEvents> {
 
   private onLog(events: FfmpegLogEvent[]): void {
     for (const e of events) {
-      if (e.type === 'error') {
+      // Once we asked it to stop, generic complaints ("Immediate exit requested") are our own doing.
+      if (e.type === 'error' && (this.requested === null || e.failure !== 'error')) {
         // Keep the most telling failure: a specific code is not overwritten by a generic error line.
         if (this.failure === null || this.failure === 'error' || e.failure !== 'error')
           this.failure = e.failure;

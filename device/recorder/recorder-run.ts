@@ -4,6 +4,7 @@
  * byte growth, a suspected PMT change). device/recorder/recorder.ts owns the runs; this file keeps the
  * bookkeeping of one.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../link/clock.js';
 import { readProcessIdentity } from '../recovery/orphans.js';
@@ -78,6 +79,36 @@ export class RecorderRun implements RunTimeline {
         this.pmtSuspectMono = o.clock.monotonic();
       }
     });
+  }
+
+  /**
+   * Samples the open segment's size; file growth counts as progress too. Returns the segment when it grew.
+   */
+  async sampleGrowth(mono: number): Promise<OpenSegment | null> {
+    const seg = this.open;
+    if (!seg) return null;
+    const size = await stat(seg.abs).then(
+      (s) => s.size,
+      () => seg.bytes,
+    );
+    if (size <= seg.bytes) return null;
+    seg.bytes = size;
+    this.lastGrowthMono = mono;
+    return seg;
+  }
+
+  /**
+   * The watchdog's verdict: `stall` when nothing was recorded for `stallMs`; `pmt_change` when ffmpeg
+   * reported a new stream and ours have been silent for 1 s since (the last packets on the old PIDs may
+   * land just after the warning); null otherwise. Growth going on 2 s after the warning means the new
+   * stream belongs to another programme of the multiplex: the suspicion is dropped.
+   */
+  liveness(mono: number, stallMs: number): 'stall' | 'pmt_change' | null {
+    if (mono - this.lastGrowthMono >= stallMs) return 'stall';
+    if (this.pmtSuspectMono === null) return null;
+    if (mono - Math.max(this.lastGrowthMono, this.pmtSuspectMono) >= 1_000) return 'pmt_change';
+    if (this.lastGrowthMono - this.pmtSuspectMono >= 2_000) this.pmtSuspectMono = null;
+    return null;
   }
 
   /** Journals the spawned process (PID, kernel start time, boot id, command line) before anything else. */

@@ -14,11 +14,11 @@
  * Timings come from the timing profile; spawn, clock and logger are passed in.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { RecorderError } from './errors.js';
-import { buildRecorderArgs, DEFAULT_UDP_OPTIONS, LEAD_STEP_MS, leadCutCount } from './ffmpeg-args.js';
+import { buildRecorderArgs, DEFAULT_UDP_OPTIONS, leadCuts } from './ffmpeg-args.js';
 import { FfmpegRun, type RunExit } from './ffmpeg-process.js';
 import { RecorderRun } from './recorder-run.js';
 import {
@@ -33,10 +33,14 @@ import { nextSegmentIndex, SEGMENT_PATTERN, type SegmentRecord, summarise } from
 
 export type { RecorderDeps, RecorderEvents, RecorderResult, RecordingRequest } from './recorder-types.js';
 
+/** A recorder is started in pre-roll, seconds ahead; more than this is a mistake (it would record it all). */
+const MAX_PRE_ROLL_MS = 5 * 60_000;
+
 export class Recorder extends EventEmitter<RecorderEvents> {
   private req: RecordingRequest | null = null;
   private end = 0;
   private stopping = false;
+  private cancelled = false;
   private failure: string | undefined;
   private lastRunFailure: string | undefined;
   private current: RecorderRun | null = null;
@@ -68,9 +72,14 @@ export class Recorder extends EventEmitter<RecorderEvents> {
    * SPAWN_FAILED, STATE (already started).
    */
   async start(req: RecordingRequest): Promise<void> {
-    if (this.req) throw new RecorderError('STATE', 'recorder already started');
-    if (!(req.end > this.deps.clock.now())) {
-      throw new RecorderError('BAD_REQUEST', 'the recording window is already over');
+    if (this.req || this.cancelled) throw new RecorderError('STATE', 'recorder already started or stopped');
+    const now = this.deps.clock.now();
+    if (!(req.end > now)) throw new RecorderError('BAD_REQUEST', 'the recording window is already over');
+    if (req.plannedStart - now > MAX_PRE_ROLL_MS) {
+      throw new RecorderError(
+        'BAD_REQUEST',
+        `start at most ${MAX_PRE_ROLL_MS / 1000} s before the planned start`,
+      );
     }
     if (!path.isAbsolute(req.root))
       throw new RecorderError('BAD_REQUEST', 'recordings root must be absolute');
@@ -84,7 +93,6 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.closer = new SegmentCloser(
       {
         spawn: this.deps.spawn,
-        ffmpegPath: this.ffmpegPath,
         ...(this.deps.ffprobePath ? { ffprobePath: this.deps.ffprobePath } : {}),
         serviceId: req.serviceId,
         plannedStart: req.plannedStart,
@@ -94,6 +102,30 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       },
       this.segments,
     );
+    try {
+      await this.prepare(abs, req);
+      const first = this.spawnRun();
+      if (!(await first.run.spawned)) {
+        const exit = await first.run.exited;
+        throw new RecorderError(
+          'SPAWN_FAILED',
+          `cannot start ${this.ffmpegPath}: ${exit.spawnError ?? 'unknown'}`,
+        );
+      }
+      this.scheduleEnd();
+      this.scheduleTick();
+      void this.loop(first);
+    } catch (err) {
+      // `finished` still resolves (failed, with the reason), so whoever awaits it is never left hanging.
+      this.stopping = true;
+      this.failure = err instanceof RecorderError ? err.code.toLowerCase() : 'error';
+      this.finish();
+      throw err;
+    }
+  }
+
+  /** Directory, space (retention if short) and the next segment number. */
+  private async prepare(abs: string, req: RecordingRequest): Promise<void> {
     try {
       await mkdir(abs, { recursive: true });
     } catch (err) {
@@ -110,18 +142,6 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       }
     }
     this.nextIndex = Math.max(await nextSegmentIndex(abs), ...this.segments.map((s) => s.index + 1));
-    const first = this.spawnRun();
-    if (!(await first.run.spawned)) {
-      const exit = await first.run.exited;
-      this.stopping = true;
-      throw new RecorderError(
-        'SPAWN_FAILED',
-        `cannot start ${this.ffmpegPath}: ${exit.spawnError ?? 'unknown'}`,
-      );
-    }
-    this.scheduleEnd();
-    this.scheduleTick();
-    void this.loop(first);
   }
 
   /** Moves the planned end (an edit extending or ending early: one continuous recording, DESIGN.md §5). */
@@ -131,9 +151,25 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.scheduleEnd();
   }
 
-  /** Ends the recording now (the window ends now: pre-emption, cancellation, shutdown). */
+  /**
+   * Ends the recording now (the window ends now: pre-emption, cancellation, shutdown) and resolves with
+   * the result. Stopping a recorder that was not started yet cancels it: a later `start` is refused and the
+   * result is an empty `failed` one.
+   */
   stop(): Promise<RecorderResult> {
-    if (this.req && !this.stopping) {
+    if (!this.req) {
+      this.cancelled = true;
+      const now = this.deps.clock.now();
+      const empty = summarise({
+        window: { from: now, to: now },
+        segments: [],
+        clockTrusted: true,
+        failure: 'stopped',
+      });
+      this.resolveFinished({ ...empty, plannedStartMarkMs: null, firstByteAt: null, runs: 0 });
+      return this.finished;
+    }
+    if (!this.stopping) {
       this.end = Math.min(this.end, this.deps.clock.now());
       this.requestStop('stop');
     }
@@ -197,8 +233,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const n = ++this.runCount;
     const now = clock.now();
     // Only the first run of a fresh recording starts before the planned start (pre-roll).
-    const leadMs = req.plannedStart - now;
-    const hasLead = n === 1 && this.segments.length === 0 && leadMs >= LEAD_STEP_MS;
+    const leadCutsMs = n === 1 && this.segments.length === 0 ? leadCuts(req.plannedStart - now) : [];
     const listPath = path.join(absDir, `.segments-${String(this.nextIndex).padStart(5, '0')}.csv`);
     const args = buildRecorderArgs({
       url: req.url,
@@ -207,7 +242,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       segmentListPath: listPath,
       segmentMs: timing.recorderSegmentMs,
       startNumber: this.nextIndex,
-      ...(hasLead ? { leadMs, horizonMs: this.end - now + 3_600_000 } : {}),
+      // Cuts are listed a day past the end, so an extension keeps getting regular segments.
+      ...(leadCutsMs.length > 0 ? { leadCutsMs, horizonMs: this.end - now + 86_400_000 } : {}),
       udp: { ...DEFAULT_UDP_OPTIONS, ...this.deps.udp, timeoutUs: timing.recorderStallMs * 1000 },
     });
     const ffmpeg = new FfmpegRun({
@@ -224,8 +260,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       serviceId: req.serviceId,
       root: req.root,
       listPath,
-      // Cuts c1..cN make pieces start..start+N-1 before the last lead cut; piece start+N is regular.
-      leadBelow: hasLead ? this.nextIndex + leadCutCount(leadMs) : 0,
+      leadBelow: this.nextIndex + leadCutsMs.length,
       clock,
       holeMs: Math.max(2_000, timing.recorderStallMs / 2),
       onFirstData: (wall, origin) => this.onFirstByte(wall, origin),
@@ -272,58 +307,39 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const state = this.current;
     if (!state?.run.running) return;
     const mono = this.deps.clock.monotonic();
-    const seg = state.open;
-    if (seg) {
-      const size = await stat(seg.abs).then(
-        (s) => s.size,
-        () => seg.bytes,
-      );
-      if (size > seg.bytes) {
-        seg.bytes = size;
-        state.lastGrowthMono = mono;
-        this.nextIndex = Math.max(this.nextIndex, seg.index + 1);
-        if (!seg.announced && !seg.lead) {
-          seg.announced = true;
-          const prev = this.segments[this.segments.length - 1];
-          this.deps.sink?.segmentOpened({
-            file: seg.rel,
-            start: new Date(seg.openedWall).toISOString(),
-            gapBeforeMs: prev ? Math.max(0, this.deps.clock.now() - prev.end) : 0,
-          });
-        }
-      }
+    const seg = await state.sampleGrowth(mono);
+    if (seg && !seg.announced && !seg.lead) {
+      seg.announced = true;
+      this.nextIndex = Math.max(this.nextIndex, seg.index + 1);
+      const prev = this.segments[this.segments.length - 1];
+      this.deps.sink?.segmentOpened({
+        file: seg.rel,
+        start: new Date(seg.openedWall).toISOString(),
+        gapBeforeMs: prev ? Math.max(0, this.deps.clock.now() - prev.end) : 0,
+      });
     }
     if (this.stopping) return;
-    const silentMs = mono - state.lastGrowthMono;
-    if (silentMs >= this.deps.timing.recorderStallMs) {
+    const verdict = state.liveness(mono, this.deps.timing.recorderStallMs);
+    if (verdict === 'stall') {
+      const silentMs = mono - state.lastGrowthMono;
       this.log.warn({ run: state.n, silentMs }, 'recorder stalled: nothing recorded; restarting');
       this.emit('stall', { run: state.n, silentMs });
       void state.run.stop('stall', 'interrupt');
-      return;
-    }
-    if (state.pmtSuspectMono !== null) {
-      // The last packets on the old PIDs may still land just after the warning: quiet for 1 s since then.
-      const quietSince = Math.max(state.lastGrowthMono, state.pmtSuspectMono);
-      if (mono - quietSince >= 1_000) {
-        this.log.warn({ run: state.n }, 'PMT changed (new streams, ours silent): new segment');
-        this.emit('pmt_change', { run: state.n });
-        void state.run.stop('pmt_change', 'graceful');
-        return;
-      }
-      // Still growing 2 s after the warning: the new stream belongs to another programme of the multiplex.
-      if (state.lastGrowthMono - state.pmtSuspectMono >= 2_000) state.pmtSuspectMono = null;
-    }
-    if (this.deps.space && mono - this.lastDiskCheckMono >= this.diskCheckMs()) {
+    } else if (verdict === 'pmt_change') {
+      this.log.warn({ run: state.n }, 'PMT changed (new streams, ours silent): new segment');
+      this.emit('pmt_change', { run: state.n });
+      void state.run.stop('pmt_change', 'graceful');
+    } else if (this.deps.space && mono - this.lastDiskCheckMono >= this.diskCheckMs()) {
       this.lastDiskCheckMono = mono;
       const elapsedS = Math.max(1, (mono - state.spawnedMono) / 1000);
       const bitrate = state.gotData
         ? (this.totalBytes() * 8) / elapsedS
         : (this.req?.estimatedBitrateBps ?? DEFAULT_BITRATE_BPS);
-      const verdict = await this.deps.space.ensureSpace(this.bytesAhead(bitrate));
-      if (!verdict.ok && !this.stopping) {
-        this.emit('disk', verdict);
-        this.failure = verdict.reason;
-        this.log.error({ reason: verdict.reason }, 'stopping recording: no disk space');
+      const space = await this.deps.space.ensureSpace(this.bytesAhead(bitrate));
+      if (!space.ok && !this.stopping) {
+        this.emit('disk', space);
+        this.failure = space.reason;
+        this.log.error({ reason: space.reason }, 'stopping recording: no disk space');
         this.requestStop('disk');
       }
     }
@@ -361,14 +377,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   }
 
   private onRunExit(state: RecorderRun, exit: RunExit): void {
-    if (!state.gotData) this.lastRunFailure = exit.failure ?? (exit.spawnError ? 'spawn_failed' : 'no_data');
+    if (!state.gotData) {
+      const silent = exit.requested === 'stall' ? 'input_timeout' : 'no_data';
+      this.lastRunFailure = exit.failure ?? (exit.spawnError ? 'spawn_failed' : silent);
+    }
     if (state.open) {
       this.nextIndex = Math.max(this.nextIndex, state.open.index + 1);
       this.closer?.close(state.open, state);
     }
     state.open = null;
     state.settle();
-    this.closer?.endLead();
     this.closer?.retime(state);
     const reason = exit.requested ?? exit.failure ?? `exit ${exit.code ?? exit.signal}`;
     if (state.handle !== null) {

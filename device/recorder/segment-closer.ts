@@ -4,7 +4,7 @@
  * sink (catalogue). A zero-byte file is removed; a pre-roll lead segment that holds nothing after the
  * planned start is removed too (the recording proper starts at the planned start, DESIGN.md §6).
  */
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { probeSegment } from './probe.js';
@@ -27,7 +27,7 @@ export interface OpenSegment {
   bytes: number;
   /** Reported to the sink as opened (once it had data). */
   announced: boolean;
-  /** A pre-roll lead piece (dropped at close if it ends by the planned start). */
+  /** The pre-roll lead piece (dropped at close if it ends by the planned start). */
   lead: boolean;
 }
 
@@ -48,7 +48,6 @@ export interface RunTimeline {
 
 export interface SegmentCloserDeps {
   spawn: SpawnFn;
-  ffmpegPath?: string;
   ffprobePath?: string;
   serviceId: number;
   /** Planned start (ms since the epoch): a lead segment ending before it (+ tolerance) is dropped. */
@@ -103,61 +102,6 @@ export class SegmentCloser {
     });
   }
 
-  /**
-   * Kept lead pieces (each ended after the planned start) are merged into one file when the lead phase
-   * ends, so the recording starts with one short segment rather than several quarter-second ones.
-   */
-  private leadPieces: { seg: OpenSegment; run: RunTimeline; row: SegmentListRow; bytes: number }[] = [];
-
-  /** Queues the end of the lead phase: the merged lead piece (if any) is closed as a segment. */
-  endLead(): void {
-    this.queue = this.queue
-      .then(() => this.flushLead())
-      .catch((err: unknown) => this.deps.logger.error({ err }, 'closing lead segment failed'));
-  }
-
-  private async flushLead(): Promise<void> {
-    const pieces = this.leadPieces;
-    this.leadPieces = [];
-    const first = pieces[0];
-    const last = pieces[pieces.length - 1];
-    if (!first || !last) return;
-    let bytes = first.bytes;
-    if (pieces.length > 1) {
-      // The pieces' timestamps each restart at 0 (-reset_timestamps): the concat demuxer re-times them.
-      const merged = `${first.seg.abs}.merging`;
-      const list = `${first.seg.abs}.concat.txt`;
-      await writeFile(list, pieces.map((p) => `file '${p.seg.abs.replace(/'/g, "'\\''")}'`).join('\n'));
-      const ok = await runToEnd(this.deps.spawn, this.deps.ffmpegPath ?? 'ffmpeg', [
-        ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'concat', '-safe', '0', '-i', list],
-        ...[
-          '-map',
-          '0',
-          '-c',
-          'copy',
-          '-f',
-          'mpegts',
-          '-mpegts_service_id',
-          String(this.deps.serviceId),
-          '-y',
-          merged,
-        ],
-      ]);
-      await unlink(list).catch(() => {});
-      if (ok) {
-        await rename(merged, first.seg.abs);
-        for (const p of pieces.slice(1)) await unlink(p.seg.abs).catch(() => {});
-        bytes = (await stat(first.seg.abs)).size;
-      } else {
-        // Keep the pieces as they are: short segments are better than a lost start.
-        await unlink(merged).catch(() => {});
-        for (const p of pieces) await this.record({ ...p.seg, lead: false }, p.run, p.bytes, p.row);
-        return;
-      }
-    }
-    await this.record({ ...first.seg, lead: false }, first.run, bytes, { ...first.row, endS: last.row.endS });
-  }
-
   private async closeOne(seg: OpenSegment, run: RunTimeline): Promise<void> {
     // Lead decisions and wall times need a settled origin estimate (a few progress blocks into the run).
     await run.settled;
@@ -171,17 +115,13 @@ export class SegmentCloser {
     }
     const rows = parseSegmentList(await readFile(run.listPath, 'utf8').catch(() => ''));
     const row = rows.find((r) => path.basename(r.file) === path.basename(seg.abs));
-    if (seg.lead && row) {
-      const origin = run.origin ?? seg.openedWall;
-      if (origin + row.endS * 1000 <= this.deps.plannedStart) {
-        // Ends by the planned start: holds nothing of the programme.
-        await unlink(seg.abs).catch(() => {});
-      } else {
-        this.leadPieces.push({ seg, run, row, bytes });
-      }
+    // The lead piece ends by the planned start: it holds nothing of the programme. (If the keyframe after
+    // the lead cut came after the planned start, it holds the programme's beginning and is kept whole: a
+    // stream copy can only start at a keyframe, and an early start beats a lost one.)
+    if (seg.lead && row && (run.origin ?? seg.openedWall) + row.endS * 1000 <= this.deps.plannedStart) {
+      await unlink(seg.abs).catch(() => {});
       return;
     }
-    await this.flushLead();
     await this.record(seg, run, bytes, row);
   }
 
@@ -215,17 +155,4 @@ export class SegmentCloser {
       this.deps.logger.warn({ file: seg.rel, error: probe.error }, 'segment failed verification');
     this.deps.onSegment(record);
   }
-}
-
-/** Runs a short ffmpeg job to completion; true on exit 0. */
-function runToEnd(spawn: SpawnFn, command: string, args: string[]): Promise<boolean> {
-  return new Promise((resolve) => {
-    try {
-      const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-      child.on('error', () => resolve(false));
-      child.on('close', (code) => resolve(code === 0));
-    } catch {
-      resolve(false);
-    }
-  });
 }

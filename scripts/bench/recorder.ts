@@ -7,10 +7,11 @@
  *   /proc/<pid>/stat over the same window. Budget ≤ 1.1× the bare copy. The stream is a broadcast-like
  *   720×576 MPEG-2 at ~6 Mbit/s + MP2, pre-encoded once and looped with `-c copy` so the source costs
  *   almost nothing.
- * - `recorder start`: how far from the planned start the recording begins (|first kept segment start −
- *   planned start|) when the recorder is started `recorderLeadMs` early in pre-roll with the receiver already
- *   streaming. Baseline: the same recorder started AT the planned start (no pre-roll): how late its first
- *   byte is — the ~1.2 s probe DESIGN.md §3 warns about. Budget ≤ 1 s.
+ * - `recorder start accuracy`: how far from the planned start the recording begins (|first kept segment
+ *   start − planned start|; it begins slightly BEFORE, the pre-roll it keeps, never after) when the recorder
+ *   is started `recorderLeadMs` early in pre-roll with the receiver already streaming. Baseline: the same
+ *   recorder started AT the planned start (no pre-roll): how late its first byte is — the ~1.2 s probe
+ *   DESIGN.md §3 warns about. Budget ≤ 1 s (DESIGN.md §8 "first recorded byte vs planned start").
  *
  * Run alone: `node --import=tsx scripts/bench/run.ts recorder` (once registered in registry.ts).
  */
@@ -178,7 +179,7 @@ async function cpuRun(): Promise<BenchResult> {
   }
 }
 
-/** One recording; returns |recording start − planned start| and the first byte's lateness. */
+/** One recording; returns (recording start − planned start) and (first byte − planned start), signed. */
 async function startOnce(
   url: string,
   root: string,
@@ -197,7 +198,7 @@ async function startOnce(
   const r = await recorder.finished;
   const first = r.segments[0];
   if (!first || r.firstByteAt === null) throw new Error(`nothing recorded (${r.reason ?? ''})`);
-  return { offsetMs: Math.abs(first.start - plannedStart), firstByteLateMs: r.firstByteAt - plannedStart };
+  return { offsetMs: first.start - plannedStart, firstByteLateMs: r.firstByteAt - plannedStart };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -220,12 +221,13 @@ async function startRun(): Promise<BenchResult> {
       noLead.push((await startOnce(url, dir, 0)).firstByteLateMs);
     }
     return {
-      value: median(lead),
+      value: Math.abs(median(lead)),
       baseline: median(noLead),
       note:
-        `3 runs each; started ${defaultTiming.recorderLeadMs} ms early the first byte was on disk ` +
-        `${-median(leadFirst)} ms BEFORE the planned start (offsets ${lead.join('/')} ms); ` +
-        `started at the planned start it came ${noLead.join('/')} ms late`,
+        `3 runs each; started ${defaultTiming.recorderLeadMs} ms early, the recording begins ` +
+        `${lead.map((x) => -x).join('/')} ms BEFORE the planned start (pre-roll kept, the mark says where) and ` +
+        `its first byte was on disk ${-median(leadFirst)} ms before it; started at the planned start, the ` +
+        `first byte came ${noLead.join('/')} ms late`,
     };
   } finally {
     await stopProcess(source);
@@ -242,7 +244,7 @@ export const recorderCpuBench: Bench = {
 };
 
 export const recorderStartBench: Bench = {
-  name: 'recorder start vs planned start',
+  name: 'recorder start accuracy',
   unit: 'ms',
   budget: { max: 1000 },
   baselineLabel: 'first byte late without pre-roll',

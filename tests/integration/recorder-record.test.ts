@@ -62,16 +62,16 @@ t.test('a 20 s recording started during pre-roll covers 20 s ± 1 s of the right
     t.ok(probe.streams.some((s) => s.type === 'video') && probe.streams.some((s) => s.type === 'audio'));
     total += probe.durationMs;
   }
-  t.ok(Math.abs(total - 20_000) <= 1_000, `ffprobe total ${total} ms is 20 s ± 1 s`);
+  // The recording keeps a little pre-roll (under a GOP + 0.8 s) and says where the planned start is in it.
+  const mark = result.plannedStartMarkMs ?? Number.NaN;
+  t.ok(mark >= 0 && mark <= 1_500, `planned start ${mark} ms into the recording`);
+  t.ok(Math.abs(total - mark - 20_000) <= 1_000, `ffprobe total ${total} ms − mark ${mark} ms is 20 s ± 1 s`);
+  t.ok(total <= 22_000, 'and the pre-roll does not bloat it');
   t.ok(Math.abs(result.durationMs - total) <= 100, 'manifest duration = what is on disk');
   const files = readdirSync(path.join(root, 'news/2026-03-01T1100')).filter((f) => f.endsWith('.ts'));
-  t.equal(files.length, result.segments.length, 'no stray segment files (the pre-roll lead was dropped)');
+  t.equal(files.length, result.segments.length, 'no stray segment files');
   // Started during pre-roll: the first byte reached disk before the planned start.
   t.ok(firstByte[0] !== undefined && firstByte[0] < plannedStart, 'first byte before the planned start');
-  t.ok(
-    result.plannedStartMarkMs !== null && result.plannedStartMarkMs <= 1_000,
-    `mark ${result.plannedStartMarkMs} ms`,
-  );
   t.equal(
     result.bytes,
     result.segments.reduce((n, s) => n + s.bytes, 0),

@@ -2,8 +2,8 @@ import t from 'tap';
 import {
   buildBareCopyArgs,
   buildRecorderArgs,
-  LEAD_STEP_MS,
-  leadCutCount,
+  leadCuts,
+  MIN_LEAD_MS,
   type RecorderArgsInput,
   recorderInputUrl,
   segmentCutArgs,
@@ -52,7 +52,7 @@ t.test('segmented MPEG-TS output with a csv segment list and the service id kept
   t.equal(after(argv, '-segment_list'), '/rec/news/a/.segments-00000.csv');
   t.equal(after(argv, '-segment_list_type'), 'csv');
   t.equal(after(argv, '-segment_format'), 'mpegts');
-  t.equal(after(argv, '-segment_format_options'), 'mpegts_service_id=101');
+  t.equal(after(argv, '-segment_format_options'), 'mpegts_service_id=101:flush_packets=1');
   t.equal(argv[argv.length - 1], '/rec/news/a/seg-%05d.ts', 'output pattern last');
   t.equal(argv[argv.length - 2], '-y');
 });
@@ -105,25 +105,25 @@ t.test('bad requests are typed errors, never a command line', async (t) => {
   }
 });
 
-t.test(
-  'a pre-roll lead is cut into quarter seconds, then regular segments follow the last lead cut',
-  async (t) => {
-    const args = segmentCutArgs({ segmentMs: 10_000, leadMs: 1_100, horizonMs: 25_000 });
-    t.equal(args[0], '-segment_times');
-    const cuts = (args[1] ?? '').split(',').map(Number);
-    t.same(cuts.slice(0, 4), [0.25, 0.5, 0.75, 1.0], 'lead cuts every 250 ms up to the planned start');
-    t.same(cuts.slice(4), [11, 21, 31], 'then every segment length from the last lead cut past the horizon');
-    t.equal(leadCutCount(1_100), 4);
-    t.equal(leadCutCount(LEAD_STEP_MS), 1);
-    const long = segmentCutArgs({ segmentMs: 1_000, leadMs: 3_000, horizonMs: 100 * 86_400_000 });
-    t.equal((long[1] ?? '').split(',').length, 1000, 'the listed cuts are capped');
-    t.throws(() => segmentCutArgs({ segmentMs: 10_000, leadMs: 100 }), { code: 'BAD_REQUEST' });
-    t.same(segmentCutArgs({ segmentMs: 10_000 }), ['-segment_time', '10.000'], 'no lead: plain segment_time');
-    const argv = buildRecorderArgs({ ...base, leadMs: 2_000, horizonMs: 60_000 });
-    t.notOk(argv.includes('-segment_time'));
-    t.ok(argv.includes('-segment_times'));
-  },
-);
+t.test('pre-roll lead cuts, then regular segments from the last of them', async (t) => {
+  const args = segmentCutArgs({ segmentMs: 10_000, leadCutsMs: [700, 1_700], horizonMs: 25_000 });
+  t.equal(args[0], '-segment_times');
+  const cuts = (args[1] ?? '').split(',').map(Number);
+  t.same(cuts, [0.7, 1.7, 11.7, 21.7, 31.7], 'lead cuts, then every segment length past the horizon');
+  const long = segmentCutArgs({ segmentMs: 1_000, leadCutsMs: [3_000], horizonMs: 100 * 86_400_000 });
+  t.equal((long[1] ?? '').split(',').length, 1000, 'the listed cuts are capped');
+  t.throws(() => segmentCutArgs({ segmentMs: 10_000, leadCutsMs: [MIN_LEAD_MS - 1] }), {
+    code: 'BAD_REQUEST',
+  });
+  t.throws(() => segmentCutArgs({ segmentMs: 10_000, leadCutsMs: [900, 800] }), { code: 'BAD_REQUEST' });
+  t.same(segmentCutArgs({ segmentMs: 10_000 }), ['-segment_time', '10.000'], 'no lead: plain segment_time');
+  const argv = buildRecorderArgs({ ...base, leadCutsMs: [1_700], horizonMs: 60_000 });
+  t.notOk(argv.includes('-segment_time'));
+  t.ok(argv.includes('-segment_times'));
+  t.same(leadCuts(3_000), [2_200, 2_700], 'cuts 0.8 s and 0.3 s before the planned start');
+  t.same(leadCuts(800), [500], 'only the one that fits');
+  t.same(leadCuts(500), [], 'too short a lead: no cut');
+});
 
 t.test('the bench baseline is a bare copy of the same programme to one file', async (t) => {
   const argv = buildBareCopyArgs('udp://127.0.0.1:5000', 101, '/tmp/bare.ts', base.udp);

@@ -6,6 +6,7 @@ import t from 'tap';
 import { silentLogger } from '../../device/log.js';
 import { DiskGuard, type DiskUsage, shortfall } from '../../device/recorder/disk.js';
 import {
+  deleteRecording,
   insideRoot,
   planRetention,
   type RetentionItem,
@@ -217,4 +218,48 @@ t.test('DiskGuard: retention first, then disk_full; EROFS is read_only', async (
   });
   const u = await real.usage();
   t.ok(u.usedBytes > 0 && u.freeBytes > 0 && u.totalBytes >= u.freeBytes && !u.readOnly, 'real statfs + du');
+});
+
+t.test('recordings.delete: files and row go; a running recording or an unknown id is refused', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'delete-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const root = path.join(dir, 'rec');
+  const store = openStationStore(path.join(dir, 'station.db'));
+  t.teardown(() => store.close());
+  const open = (entryId: string) =>
+    store.recordings.open({
+      entryId,
+      nominalStart: '2026-03-01T11:00:00.000Z',
+      service: 's',
+      serviceId: 1,
+      dir: `${entryId}/a`,
+      plannedStart: '2026-03-01T11:00:00.000Z',
+      plannedEnd: '2026-03-01T12:00:00.000Z',
+      startedAt: '2026-03-01T11:00:00.000Z',
+      clockTrusted: true,
+    }).recording;
+  const done = open('done');
+  const running = open('running');
+  for (const r of [done, running]) {
+    mkdirSync(path.join(root, r.dir), { recursive: true });
+    writeFileSync(path.join(root, r.dir, 'seg-00000.ts'), Buffer.alloc(700));
+  }
+  store.transaction((tx) =>
+    store.recordings.finish(tx, done.id, {
+      outcome: 'completed',
+      bytes: 700,
+      durationMs: 1,
+      gapsMs: 0,
+      quality: 100,
+      clockTrusted: true,
+      finishedAt: '2026-03-01T12:00:00.000Z',
+    }),
+  );
+  const deps = { recordings: store.recordings, root };
+  t.same(await deleteRecording(deps, done.id), { id: done.id, bytes: 700 });
+  t.notOk(existsSync(path.join(root, done.dir)));
+  t.equal(store.recordings.get(done.id), undefined);
+  await t.rejects(deleteRecording(deps, running.id), { name: 'StoreError', code: 'CONFLICT' });
+  t.ok(existsSync(path.join(root, running.dir, 'seg-00000.ts')), 'running recording untouched');
+  await t.rejects(deleteRecording(deps, 999), { code: 'NOT_FOUND' });
 });
