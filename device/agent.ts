@@ -11,6 +11,7 @@ import type { StationBirth } from '../protocol/messages/state.js';
 import type { TimingProfile } from '../protocol/timing.js';
 import { type AgentConfig, controlSocketPath, databasePath, readBrokerTls, resolveTiming } from './config.js';
 import { type ControlSocket, MaintenanceHold, openControlSocket } from './control-socket.js';
+import { type LogRing, stationDiagnostics } from './diagnostics/index.js';
 import { Executor } from './executor/executor.js';
 import { ReceiverControl } from './executor/receiver-control.js';
 import { RecorderAdapter } from './executor/recorder-adapter.js';
@@ -56,6 +57,8 @@ export interface AgentDeps {
   controlSocket?: boolean;
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** The in-memory log the logger also writes to (device/log.ts `ring`), for the `logs.tail` RPC. */
+  logs?: LogRing;
 }
 
 export interface Agent {
@@ -120,8 +123,15 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     timing,
     onChange: () => publishState(),
     onAlarm: (what, reason, r) => {
-      if (what === 'raised') alarms.raise('receiver_unresponsive', reason, { rung: 'escalated' }, r.id);
-      else alarms.clear('receiver_unresponsive', { reason }, r.id);
+      // The escalation is named for what the ladder fought (DOMAIN.md §6): an LNB fault is a site visit, a
+      // frozen stream is not a dead serial link.
+      const p = r.ladderProblem;
+      const kind =
+        p === 'lnb-fault' ? 'lnb_fault' : p === 'stream-frozen' ? 'stream_frozen' : 'receiver_unresponsive';
+      if (what === 'raised') alarms.raise(kind, reason, { rung: 'escalated', problem: p }, r.id);
+      else
+        for (const k of ['receiver_unresponsive', 'lnb_fault', 'stream_frozen'] as const)
+          alarms.clear(k, { reason }, r.id);
     },
   });
   const receivers = new Map([[rc.id, rc]]);
@@ -227,20 +237,44 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     }
   };
 
+  // Diagnostics (logs.tail, stream.probe, recordings.retention) and the automatic retention sweep.
+  const diagnostics = stationDiagnostics({
+    store,
+    disk,
+    diskPolicy: config.disk,
+    recordingsRoot: config.recordingsDir,
+    dataDir: config.dataDir,
+    clock,
+    now,
+    timing,
+    logs: deps.logs ?? null,
+    receiverIds: () => [...receivers.keys()],
+    streamUrl: () => config.streamUrl,
+    readerOf: (id) => {
+      const r = executor.active().find((a) => a.recording && (a.occ?.receiverId ?? rc.id) === id);
+      return r?.recording ? { entryId: r.entryId, ...r.recording.figures() } : null;
+    },
+    spawn: deps.spawn,
+    ...(deps.ffprobePath ? { ffprobePath: deps.ffprobePath } : {}),
+    logger: log,
+  });
   const rpc = new RpcDispatcher({
-    handlers: rpcHandlers({
-      store,
-      executor,
-      receivers,
-      clockSync,
-      now,
-      localNow: () => clock.now(),
-      log: moduleLogger(log, 'device/link/clock'),
-      disk,
-      recordingsRoot: config.recordingsDir,
-      receiverInfo: () => receiverEndpoint(config.receiver),
-      tuningOf: (service) => executor.tuningFor(service),
-    }),
+    handlers: {
+      ...diagnostics.handlers,
+      ...rpcHandlers({
+        store,
+        executor,
+        receivers,
+        clockSync,
+        now,
+        localNow: () => clock.now(),
+        log: moduleLogger(log, 'device/link/clock'),
+        disk,
+        recordingsRoot: config.recordingsDir,
+        receiverInfo: () => receiverEndpoint(config.receiver),
+        tuningOf: (service) => executor.tuningFor(service),
+      }),
+    },
     rids: storeRidJournal(store, now, () => sender?.notify()),
     now: () => clock.now(),
     offsetMs: () => {
@@ -354,9 +388,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     timing,
     signal: recoveryAbort.signal,
   });
-  recovered.catch((err: unknown) => log.error({ err }, 'recovery failed'));
+  recovered.catch((err: unknown) => {
+    // Stopping during recovery (e.g. while it waits for the clock) is not a failure.
+    if (!recoveryAbort.signal.aborted) log.error({ err }, 'recovery failed');
+  });
   link.start();
   telemetry.start();
+  void diagnostics.start().catch((err: unknown) => log.warn({ err }, 'diagnostics did not start'));
   log.info({ boot: bootN, storeId: store.storeId, broker: config.broker.url }, 'agent started');
 
   let stopped = false;
@@ -377,6 +415,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       stopped = true;
       recoveryAbort.abort();
       telemetry.stop();
+      diagnostics.stop();
       hold.close();
       await executor.stop();
       await recorder.stopAll();

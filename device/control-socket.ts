@@ -217,7 +217,9 @@ export async function openControlSocket(opts: {
     }
   };
 
-  const server = net.createServer((socket) => {
+  // allowHalfOpen: a one-shot client (`echo '{…}' | socat - UNIX-CONNECT:…`) sends its line and shuts its
+  // side; the answer must still go out before we close ours.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     clients.add(socket);
     let buf = '';
     let chain = Promise.resolve();
@@ -244,6 +246,9 @@ export async function openControlSocket(opts: {
         }
         nl = buf.indexOf('\n');
       }
+    });
+    socket.on('end', () => {
+      void chain.then(() => socket.end());
     });
     socket.on('error', () => undefined);
     socket.on('close', () => clients.delete(socket));

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startAgent } from './agent.js';
 import { AgentConfigError, loadAgentConfigFromProcess } from './config.js';
+import { LogRing } from './diagnostics/log-ring.js';
 import { systemClock } from './link/clock.js';
 import { createLogger } from './log.js';
 
@@ -38,8 +39,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, name: 'ruralsat-agent' });
-  const agent = await startAgent(config, { clock: systemClock(), logger, spawn });
+  // The recent lines also stay in memory for the `logs.tail` RPC (device/diagnostics/log-ring.ts).
+  const logs = new LogRing();
+  const logger = createLogger({ level: config.logLevel, name: 'ruralsat-agent', ring: logs });
+  const agent = await startAgent(config, { clock: systemClock(), logger, spawn, logs });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

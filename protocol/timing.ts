@@ -85,6 +85,11 @@ export const TimingProfileSchema = z.object({
   webhookRetryMinMs: ms,
   /** Alarm webhook: retries after the first attempt before a notification is given up. */
   webhookRetries: z.number().int().nonnegative(),
+  /**
+   * Station retention sweep period: max age and keep-N applied, and space freed before the disk is short
+   * (DOMAIN.md §6 "Disk full": retention policy), without waiting for a recording to need the space.
+   */
+  retentionSweepMs: ms,
 });
 export type TimingProfile = z.infer<typeof TimingProfileSchema>;
 
@@ -133,6 +138,7 @@ export const defaultTiming: TimingProfile = {
   webhookTimeoutMs: 5 * SECOND,
   webhookRetryMinMs: 1 * SECOND,
   webhookRetries: 5,
+  retentionSweepMs: 60 * MINUTE,
 };
 
 /** The short profile the test suite runs with: the same code paths in seconds instead of minutes. */
@@ -174,6 +180,7 @@ export const shortTiming: TimingProfile = {
   webhookTimeoutMs: 1 * SECOND,
   webhookRetryMinMs: 50,
   webhookRetries: 3,
+  retentionSweepMs: 5 * SECOND,
 };
 
 export const TimingOverridesSchema = TimingProfileSchema.partial().strict();

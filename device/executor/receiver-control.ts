@@ -18,7 +18,12 @@ import type { TimingProfile } from '../../protocol/timing.js';
 import type { Clock } from '../link/clock.js';
 import type { ReceiverDriver, ReceiverStatus } from '../receiver/driver.js';
 import { isReceiverError, ReceiverError } from '../receiver/driver.js';
-import { classifyStatus, RecoveryRunner, recoveryPolicy } from '../receiver/recovery.js';
+import {
+  classifyStatus,
+  type RecoveryProblem,
+  RecoveryRunner,
+  recoveryPolicy,
+} from '../receiver/recovery.js';
 
 /** What one receiver should deliver. */
 export interface TuneTarget {
@@ -103,6 +108,11 @@ export class ReceiverControl {
   /** The key the receiver is verified on, or null. */
   get currentKey(): string | null {
     return this.applied?.sharingKey ?? null;
+  }
+
+  /** The problem the recovery ladder is working on (null = healthy), e.g. to name an escalation's alarm. */
+  get ladderProblem(): RecoveryProblem | null {
+    return this.ladder.ladder.problem;
   }
 
   get locked(): boolean {

@@ -74,17 +74,11 @@ export class RecorderAdapter implements RecorderPort {
       ...(d.ffmpegPath ? { ffmpegPath: d.ffmpegPath } : {}),
       ...(d.ffprobePath ? { ffprobePath: d.ffprobePath } : {}),
     });
-    let bytes = 0;
+    // Input bitrate "over the last period" (protocol telemetry): bytes written between two samples. The
+    // segment is written as packets arrive (flush_packets), so a frozen input reads 0 at the next sample.
+    let sampleBytes = 0;
+    let sampleAt = d.clock.monotonic();
     let rateBps = 0;
-    let lastAt = d.clock.monotonic();
-    recorder.on('progress', (p) => {
-      const mono = d.clock.monotonic();
-      if (mono - lastAt >= 1000) {
-        rateBps = ((p.bytes - bytes) * 8 * 1000) / (mono - lastAt);
-        bytes = p.bytes;
-        lastAt = mono;
-      }
-    });
     if (spec.onStall) recorder.on('stall', spec.onStall);
     let ccErrors = 0;
     recorder.on('segment', (s) => {
@@ -134,11 +128,17 @@ export class RecorderAdapter implements RecorderPort {
         await done;
       },
       done,
-      figures: () => ({
-        bitrateBps: Math.max(0, Math.round(rateBps)),
-        bytes: recorder.status().bytes,
-        ccErrors,
-      }),
+      figures: () => {
+        const now = recorder.status().bytes;
+        const mono = d.clock.monotonic();
+        if (mono - sampleAt >= 250) {
+          // A segment being closed can read low for an instant: keep the last rate, never a negative one.
+          if (now >= sampleBytes) rateBps = ((now - sampleBytes) * 8 * 1000) / (mono - sampleAt);
+          sampleBytes = now;
+          sampleAt = mono;
+        }
+        return { bitrateBps: Math.max(0, Math.round(rateBps)), bytes: now, ccErrors };
+      },
     };
   }
 

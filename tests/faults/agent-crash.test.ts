@@ -56,8 +56,27 @@ t.test('kill -9 mid-recording: orphan killed by PID, second segment, gap reporte
   await first.exited;
   await sleep(1500);
   t.ok(await alive(orphan), `ffmpeg ${orphan} survived its parent's kill -9 (reparented)`);
+  // Presence: the broker published the Will, with the counters of the connection that died.
+  const will = await until(
+    () => headend.states.find((s) => (s.payload as { online: boolean }).online === false),
+    'the Will',
+  );
+  t.same(
+    will.payload,
+    { online: false, boot: { n: 1, conn: 1 } },
+    'Will carries boot {n, conn} of that connection',
+  );
 
   const second = await spawnAgentProcess(t, config, 'agent-2');
+  const birth = await until(() => {
+    const s = headend.latestState() as { online?: boolean; boot?: unknown } | undefined;
+    return s?.online ? s : null;
+  }, 'the new birth');
+  t.same(
+    birth.boot,
+    { n: 2, conn: 2 },
+    'the restarted agent is born with newer counters (a later Will is ignorable)',
+  );
   await until(
     async () => !(await alive(orphan)),
     `orphan ${orphan} to be killed by the restarted agent`,

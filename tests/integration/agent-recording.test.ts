@@ -75,6 +75,14 @@ t.test('a 20 s recording 5 s ahead: file, events in order, manifest, applied ver
     'events 1..N without gap',
   );
 
+  // Telemetry (QoS 0) flowed while recording, with the recorder's figures.
+  const withRecorder = headend.telemetry.find((x) =>
+    (x as { recorders?: { bytes: number }[] }).recorders?.some((r) => r.bytes > 0),
+  ) as { recorders: { entryId: string }[]; receivers: { locked: boolean }[] } | undefined;
+  t.ok(withRecorder, 'telemetry reported the running recorder');
+  t.equal(withRecorder?.recorders[0]?.entryId, 'news');
+  t.ok(withRecorder?.receivers[0]?.locked, 'and a locked receiver');
+
   // Retained state: applied version and the SHA-256 of exactly the bytes published.
   const hash = createHash('sha256').update(payload).digest('hex');
   const state = await until(() => {

@@ -126,3 +126,35 @@ t.test('schedule versions through an outage, a new epoch, a stale and an invalid
   t.same(agent.store.schedule.applied()?.version, { epoch: 2, n: 1 }, 'still on {2, 1} after garbage');
   t.ok(agent.link.connected, 'and still connected');
 });
+
+t.test('several agents in one process keep to their own station (no singletons)', async (t) => {
+  const broker = await startAedes(t);
+  const headend = await startHeadendDouble(t, broker.url);
+  const agents = [];
+  for (const id of ['huating-01', 'jingning-07']) {
+    const dir = await tempDir(t);
+    const rx = await startSimReceiver(t);
+    const agent = await startTestAgent(
+      t,
+      agentConfig({ dir, brokerUrl: broker.url, port: rx.port, streamUrl: rx.streamUrl, stationId: id }),
+    );
+    const day = Date.now() + 2 * 86_400_000;
+    await headend.publishSchedule(
+      id,
+      scheduleDoc(rx.lineup, { epoch: 1, n: id === 'huating-01' ? 3 : 8 }, [
+        { id: `only-${id}`, service: 'cctv1', start: day, end: day + 60_000 },
+      ]),
+    );
+    agents.push(agent);
+  }
+  const [a, b] = agents as [(typeof agents)[0], (typeof agents)[0]];
+  await until(() => a.store.schedule.applied() && b.store.schedule.applied(), 'both schedules applied');
+  t.same(a.store.schedule.applied()?.version, { epoch: 1, n: 3 }, 'huating-01 applied its own document');
+  t.same(b.store.schedule.applied()?.version, { epoch: 1, n: 8 }, 'jingning-07 applied its own document');
+  t.not(a.store.storeId, b.store.storeId, 'each has its own store');
+  t.same(
+    a.executor.plannedOccurrences().map((o) => o.entryId),
+    ['only-huating-01'],
+    'and its own plan',
+  );
+});
