@@ -11,6 +11,9 @@
  * - messages arriving together are ingested in one short transaction (≤ `maxBatch` events).
  * An undecodable event whose `storeId`/`seq` can still be read is stored as type `invalid` (it is
  * committed as received, so one bad row cannot stall the station's outbox forever) and counted.
+ * A row the station QUARANTINED (it kept causing disconnects, DESIGN.md §4 ACL rule) never arrives; the
+ * station's `outbox_quarantined` alarm names its `{storeId, seq}`, and the headend stores a `quarantined`
+ * placeholder under that key so the ack can move past it instead of stalling the station's outbox for good.
  */
 import type { Logger } from 'pino';
 import { StoreId } from '../../protocol/messages/common.js';
@@ -73,6 +76,23 @@ function sniffKey(payload: Buffer): { storeId: string; seq: number; type: string
   }
 }
 
+/** Event type of the placeholder stored for a row the station quarantined. */
+const QUARANTINED = 'quarantined';
+
+/**
+ * The placeholder for the row an `outbox_quarantined` alarm names (evidence `{seq, storeId}`), or null.
+ * Only an earlier seq of the same store qualifies: the alarm itself is a later event of that store.
+ */
+export function quarantinePlaceholder(stationId: string, e: StationEvent): IncomingEvent | null {
+  if (e.type !== 'alarm.raised' || e.kind !== 'outbox_quarantined') return null;
+  const seq = e.evidence.seq;
+  const storeId = e.evidence.storeId ?? e.storeId;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq >= e.seq) return null;
+  if (storeId !== e.storeId) return null;
+  const payload = JSON.stringify({ storeId, seq, type: QUARANTINED, reportedBy: e.seq, alarmId: e.alarmId });
+  return { stationId, storeId, seq, type: QUARANTINED, at: e.at, payload };
+}
+
 export function createEventIngest(deps: IngestDeps): EventIngest {
   const { store, alarms, tracker, telemetry } = deps;
   const log = deps.logger;
@@ -122,6 +142,14 @@ export function createEventIngest(deps: IngestDeps): EventIngest {
         const e = d.value;
         decoded.set(`${stationId}\u0000${e.storeId}\u0000${e.seq}`, e);
         incoming.push({ stationId, storeId: e.storeId, seq: e.seq, type: e.type, at: e.at, payload });
+        const placeholder = quarantinePlaceholder(stationId, e);
+        if (placeholder && !store.events.has(stationId, placeholder.storeId, placeholder.seq)) {
+          log.warn(
+            { event: 'event-quarantined', stationId, storeId: placeholder.storeId, seq: placeholder.seq },
+            'station quarantined an event: a placeholder lets the ack move past it',
+          );
+          incoming.push(placeholder);
+        }
         continue;
       }
       const key = sniffKey(payload);
@@ -165,7 +193,7 @@ export function createEventIngest(deps: IngestDeps): EventIngest {
             afterSeq: from,
             limit: ack.seq - from,
           })) {
-            if (row.type === 'invalid') continue;
+            if (row.type === 'invalid' || row.type === QUARANTINED) continue;
             let e = decoded.get(`${row.stationId}\u0000${row.storeId}\u0000${row.seq}`);
             if (!e) {
               const d = decodePayload(StationEvent, row.payload);

@@ -55,6 +55,8 @@ export interface EventsRepo {
     outcomes: InsertOutcome[];
     acks: Map<string, StoreAck & { stationId: string }>;
   };
+  /** Is this key stored? */
+  has(stationId: string, storeId: string, seq: number): boolean;
   /** Current ack of a station store (seq 0 when nothing is committed yet). */
   ack(stationId: string, storeId: string): StoreAck;
   /** Every store's ack of a station, newest first. */
@@ -142,6 +144,7 @@ export function createEventsRepo(db: Database, now: () => Date = () => new Date(
         return { outcomes, acks };
       })();
     },
+    has: (stationId, storeId, seq) => existing.get(stationId, storeId, seq) !== undefined,
     ack(stationId, storeId) {
       const r = getAck.get(stationId, storeId);
       return { storeId, seq: r?.seq ?? 0, updatedAt: r?.updated_at ?? '' };

@@ -370,3 +370,60 @@ t.test(
     t.equal(cp.tracker.status('lag-01').lagMs, null, 'no lag once it reports the desired version');
   },
 );
+
+t.test('a row the station quarantined does not stall the ack: its alarm stands in for it', async (t) => {
+  const fleet = await startFleetHeadend(t, { stations: [{ id: 'qr-01', county: 'kongtong' }] });
+  const store = fleet.running.store;
+  const sim = await fleet.sim('qr-01');
+  const send = (payload: string) => sim.publishRaw(T.events('qr-01'), payload);
+  await send(stateEvent(sim.storeId, 1, 'tuning', '2026-03-06T10:51:00Z'));
+  await sim.waitAck(1);
+  // seq 2 kept causing disconnects at the station and was quarantined; it never arrives.
+  await send(stateEvent(sim.storeId, 3, 'ready', '2026-03-06T10:53:00Z'));
+  await sleep(100);
+  t.equal(sim.ack?.seq, 1, 'the gap at 2 holds the ack');
+  await send(
+    JSON.stringify({
+      storeId: sim.storeId,
+      seq: 4,
+      at: '2026-03-06T10:54:00Z',
+      type: 'alarm.raised',
+      alarmId: 'q-2',
+      kind: 'outbox_quarantined',
+      severity: 'warning',
+      message: 'event seq 2 quarantined: refused 3 times',
+      evidence: { seq: 2, storeId: sim.storeId },
+    }),
+  );
+  await sim.waitAck(4);
+  const rows = store.events.list('qr-01', { storeId: sim.storeId });
+  t.same(
+    rows.map((r) => [r.seq, r.type]),
+    [
+      [1, 'occurrence.state'],
+      [2, 'quarantined'],
+      [3, 'occurrence.state'],
+      [4, 'alarm.raised'],
+    ],
+    'a placeholder is stored under the quarantined key and the ack moves over it',
+  );
+  t.same(store.events.conflicts('qr-01'), [], 'the placeholder is not a conflict');
+
+  // An alarm naming a seq that IS stored must not overwrite or conflict with it.
+  await send(
+    JSON.stringify({
+      storeId: sim.storeId,
+      seq: 5,
+      at: '2026-03-06T10:55:00Z',
+      type: 'alarm.raised',
+      alarmId: 'q-3',
+      kind: 'outbox_quarantined',
+      severity: 'warning',
+      message: 'event seq 3 quarantined',
+      evidence: { seq: 3, storeId: sim.storeId },
+    }),
+  );
+  await sim.waitAck(5);
+  t.match(store.events.list('qr-01', { storeId: sim.storeId })[2]?.payload, /"ready"/, 'seq 3 is untouched');
+  t.same(store.events.conflicts('qr-01'), [], 'still no conflict');
+});
