@@ -152,7 +152,13 @@ export class HeadendDouble {
       ttlMs: opts.ttlMs ?? 5000,
       sentAt: opts.sentAt ?? new Date().toISOString(),
     };
-    await this.client?.publishAsync(T.rpcReq(stationId), JSON.stringify(req), { qos: 1 });
+    try {
+      await this.client?.publishAsync(T.rpcReq(stationId), JSON.stringify(req), { qos: 1 });
+    } catch (err) {
+      // Not sent (the broker is down): settle the waiter now so its timer cannot reject unobserved.
+      this.waiters.get(rid)?.({ ok: false, error: { code: 'NOT_SENT', message: String(err) } });
+      this.waiters.delete(rid);
+    }
     return res as Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string } }>;
   }
 
