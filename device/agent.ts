@@ -122,6 +122,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     logger: moduleLogger(log, 'device/executor/receiver'),
     timing,
     onChange: () => publishState(),
+    // The technician's maintenance hold (below): the receiver is theirs until it ends.
+    held: () => hold.active,
     onAlarm: (what, reason, r) => {
       // The escalation is named for what the ladder fought (DOMAIN.md §6): an LNB fault is a site visit, a
       // frozen stream is not a dead serial link.

@@ -18,6 +18,8 @@ export interface LoggerConfig {
   name: string;
   /** Where lines go; stdout when omitted. Tests pass a stream to assert on log lines. */
   destination?: DestinationStream;
+  /** Also keep the recent lines in memory (device/diagnostics/log-ring.ts), for the `logs.tail` RPC. */
+  ring?: DestinationStream;
 }
 
 /** Root logger of one device-side application. */
@@ -28,6 +30,11 @@ export function createLogger(config: LoggerConfig): Logger {
     // Numeric epoch ms is what journald and log shippers index fastest; ISO is derived on display.
     base: { pid: process.pid },
   };
+  if (config.ring && config.level !== 'silent') {
+    const level = config.level;
+    const out = config.destination ?? pino.destination(1);
+    return pino(options, pino.multistream([{ level, stream: out }, { level, stream: config.ring }]));
+  }
   return config.destination ? pino(options, config.destination) : pino(options);
 }
 

@@ -18,6 +18,8 @@ import {
   timingProfile,
 } from '../protocol/timing.js';
 import { DEFAULT_TOPIC_ROOT, rootProblem } from '../protocol/topics.js';
+import { AlarmPolicySchema } from './alarms/rules.js';
+import { WebhookConfigSchema } from './alarms/webhook.js';
 import { LOG_LEVELS } from './log.js';
 
 /** TLS material of a listener (PEM files). */
@@ -111,6 +113,30 @@ export const HeadendConfigSchema = z
         receiverTransport: z.enum(['serial', 'tcp']).default('serial'),
         /** `/dev/serial/by-id/…` for serial, `host:port` for tcp. */
         receiverAddress: z.string().min(1).default('/dev/ttyUSB0'),
+      })
+      .strict()
+      .prefault({}),
+    /** Alarms (DESIGN.md §7): thresholds that are not timings, and the webhooks notified of transitions. */
+    alarms: z
+      .object({
+        /** Margin, disk, clock and fleet thresholds (headend/alarms/rules.ts); defaults from DOMAIN.md §2. */
+        policy: AlarmPolicySchema.optional(),
+        /** JSON POSTs per rule (`kinds`) and severity; retried with backoff (headend/alarms/webhook.ts). */
+        webhooks: z.array(WebhookConfigSchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** Housekeeping jobs (headend/housekeeping.ts), run by node-cron at admin-set times. */
+    housekeeping: z
+      .object({
+        /** Cron expression of the retention job (default 03:17 every night, in `timeZone`). */
+        retentionCron: z.string().min(9).default('17 3 * * *'),
+        /** Per-minute telemetry kept this many days (the station page plots 24 h and 7 days). */
+        telemetryDays: z.number().int().min(8).max(3650).default(90),
+        /** Cleared alarms (and their history) kept this many days. */
+        alarmDays: z.number().int().min(1).max(3650).default(365),
+        /** Audit-log rows of diagnostics calls kept this many days (other control actions are kept). */
+        diagnosticsAuditDays: z.number().int().min(1).max(3650).default(180),
       })
       .strict()
       .prefault({}),

@@ -11,6 +11,8 @@ import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
+import { type AlarmWiring, createAlarmWiring } from './alarm-wiring.js';
+import type { SunOutageCalendar } from './alarms/sun-calendar.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded.js';
 import {
   ConfigError,
@@ -21,6 +23,9 @@ import {
   resolveTiming,
   stationBrokerUrl,
 } from './config.js';
+import { createMetrics, type HeadendMetrics } from './diagnostics/metrics.js';
+import { createDiagnostics, type Diagnostics } from './diagnostics/service.js';
+import { type Housekeeping, startHousekeeping } from './housekeeping.js';
 import { createApp } from './http/app.js';
 import { type ApiComposeDeps, composeApi } from './http/compose.js';
 import { createLogger, moduleLogger } from './log.js';
@@ -44,6 +49,8 @@ export interface RunningHeadend {
   controlPlane: ControlPlane;
   /** Bound HTTP address, e.g. `http://127.0.0.1:8080`. */
   httpUrl: string;
+  /** Alarms wired to the fleet, diagnostics, housekeeping and metrics (issue 8). */
+  technician: { alarms: AlarmWiring; diagnostics: Diagnostics; housekeeping: Housekeeping; metrics: HeadendMetrics };
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -79,6 +86,8 @@ export async function startHeadend(
     logger?: Logger;
     /** API tuning (tests: a cheaper scrypt cost, short login limits, a fast SSE heartbeat). */
     api?: Pick<ApiComposeDeps, 'users' | 'loginLimits' | 'sseHeartbeatMs' | 'rpc'>;
+    /** Alarm parts (tests: a sun-outage calendar with a window now; a fetch for webhooks). */
+    alarms?: { calendar?: SunOutageCalendar; fetch?: typeof fetch };
   } = {},
 ): Promise<RunningHeadend> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
@@ -132,6 +141,18 @@ export async function startHeadend(
       mqttUrl = config.broker;
     }
 
+    // Alarms (DESIGN.md §7): built first so the control plane can feed it every telemetry sample.
+    const alarms = createAlarmWiring({
+      store,
+      timing: resolveTiming(config),
+      logger,
+      ...(config.alarms.policy ? { policy: config.alarms.policy } : {}),
+      webhooks: config.alarms.webhooks,
+      ...(opts.alarms?.calendar ? { calendar: opts.alarms.calendar } : {}),
+      ...(opts.alarms?.fetch ? { fetch: opts.alarms.fetch } : {}),
+    });
+    cleanups.push(() => alarms.close());
+
     const controlPlane = createControlPlane({
       store,
       logger,
@@ -140,9 +161,24 @@ export async function startHeadend(
       topicRoot: config.topicRoot,
       timeZone: config.timeZone,
       version: packageVersion(),
+      onTelemetry: (stationId, t) => alarms.onTelemetry(stationId, t),
     });
     controlPlane.start();
     cleanups.push(() => controlPlane.stop());
+    alarms.attach({ controlPlane, broker });
+    const diagnostics = createDiagnostics({ rpc: opts.api?.rpc ?? controlPlane.rpc, audit: store.audit });
+    const housekeeping = startHousekeeping({
+      store,
+      logger: moduleLogger(logger, 'headend/housekeeping'),
+      cron: config.housekeeping.retentionCron,
+      timeZone: config.timeZone,
+      telemetryDays: config.housekeeping.telemetryDays,
+      alarmDays: config.housekeeping.alarmDays,
+      diagnosticsAuditDays: config.housekeeping.diagnosticsAuditDays,
+    });
+    cleanups.push(() => housekeeping.stop());
+    const metrics = createMetrics({ store, controlPlane, alarms: alarms.service, diagnostics });
+    cleanups.push(() => metrics.close());
     // The embedded broker is in this process: be connected before saying "started". An external one may be
     // down; the headend then starts anyway and keeps reconnecting (its documents wait in the outbox).
     if (broker && !(await controlPlane.waitUntilUp(10_000)))
@@ -156,6 +192,8 @@ export async function startHeadend(
       version: packageVersion(),
       logger: moduleLogger(logger, 'headend/http'),
       controlPlane,
+      technician: { diagnostics, alarms: alarms.service, calendar: alarms.calendar, housekeeping },
+      alarms: alarms.view,
       ...opts.api,
     });
     cleanups.push(() => apiParts.close());
@@ -164,6 +202,7 @@ export async function startHeadend(
       logger: moduleLogger(logger, 'headend/http'),
       version: packageVersion(),
       startedAt,
+      metrics: metrics.handler,
       health: {
         database: () => {
           const ok = store.db.prepare('SELECT 1 AS one').get() as { one: number };
@@ -180,6 +219,7 @@ export async function startHeadend(
         fleet: () => ({ ok: true, stations: store.stations.list().length }),
         mqtt: () => controlPlane.health(),
         live: () => ({ ok: true, ...apiParts.ctx.sse.stats() }),
+        alarms: () => ({ ok: true, active: alarms.service.engine.stats().active, ...alarms.service.stats() }),
       },
     });
     cleanups.push(() => app.api?.close());
@@ -223,6 +263,7 @@ export async function startHeadend(
       mqtt: { url: mqttUrl, username: config.headendUser.username, password: headendPassword },
       controlPlane,
       httpUrl,
+      technician: { alarms, diagnostics, housekeeping, metrics },
       logger,
       stop,
     };

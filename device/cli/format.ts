@@ -4,6 +4,7 @@
  */
 import { classifyMargin } from '../../protocol/link-budget.js';
 import type { ReceiverError, ReceiverIdentity, ReceiverStatus } from '../receiver/driver.js';
+import type { AgentSocketError, AgentStatus, HoldInfo } from './socket-access.js';
 
 const dash = '—';
 
@@ -74,12 +75,61 @@ export function formatIdentity(id: ReceiverIdentity, via: string): string {
     .join('\n');
 }
 
-/** A receiver error for a human: the code, the message, and what to try. */
-export function formatError(err: ReceiverError): string {
+const clock = (iso: string) => `${iso.slice(11, 19)}Z`;
+
+function holdText(h: HoldInfo | undefined): string {
+  if (!h) return 'none';
+  return `${h.holder} until ${clock(h.until)}${h.reason ? ` (${h.reason})` : ''}`;
+}
+
+function runningText(a: AgentStatus): string {
+  if (a.running.length === 0) return 'nothing';
+  return a.running
+    .map(
+      (r) =>
+        `${r.entryId} (${r.state}${r.service ? `, ${r.service}` : ''}${r.receiverId ? ` on ${r.receiverId}` : ''})`,
+    )
+    .join(', ');
+}
+
+/** What the agent is doing, under the `status` block when the CLI goes through it. */
+export function formatAgent(a: AgentStatus): string {
+  return [
+    ['hold', holdText(a.state.maintenance)],
+    ['running', runningText(a)],
+  ]
+    .map(([k, v]) => `${(k ?? '').padEnd(8)}${v}`)
+    .join('\n');
+}
+
+/** The `hold` command's answer: until when, whether the agent shortened it, what keeps running. */
+export function formatHold(h: HoldInfo, askedMs: number, nowMs: number, a: AgentStatus): string {
+  const grantedMs = Date.parse(h.until) - nowMs;
+  const length = (ms: number) =>
+    ms < 120_000 ? `${Math.max(0, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`;
+  const capped = grantedMs < askedMs - 2000 ? ` (the agent's maximum; ${length(askedMs)} asked)` : '';
+  return [
+    `maintenance hold: ${holdText(h)}, ${length(grantedMs)}${capped}`,
+    'the agent tunes and starts nothing new until then; what runs now goes on',
+    `running  ${runningText(a)}`,
+    'end it with: ruralsat-rx release',
+  ].join('\n');
+}
+
+/** A receiver or agent error for a human: the code, the message, and what to try. */
+export function formatError(err: ReceiverError | AgentSocketError): string {
+  if (err.name === 'AgentSocketError') {
+    const e = err as AgentSocketError;
+    return `error ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
+  }
+  return formatReceiverError(err as ReceiverError);
+}
+
+function formatReceiverError(err: ReceiverError): string {
   const hint: Partial<Record<ReceiverError['code'], string>> = {
     TIMEOUT:
       'check the cable, the baud rate (9600 8N1) and the --address; a bad checksum or a wrong address gets no reply at all',
-    BUSY: 'another program holds the port; when the agent runs, use its control socket instead',
+    BUSY: 'another program holds the port; when the agent runs, drop --direct to go through its control socket',
     PORT_NOT_FOUND: 'list the adapters with: ls -l /dev/serial/by-id/',
     NO_LOCK: 'check the dish, the LNB and the cable; compare the level with a working station',
     MISMATCH: 'the receiver accepted the command but did not act on it; try again, then power-cycle it',

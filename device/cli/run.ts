@@ -1,17 +1,29 @@
 /**
- * The on-site CLI's commands, run against a `ReceiverAccess` (DESIGN.md §6). In-process callable (tests
- * pass their own output sinks and an abort signal); device/cli.ts is the process shell.
- * Exit codes: 0 done, 1 the receiver or port failed (typed error shown with a hint), 2 bad invocation.
+ * The on-site CLI's commands, run against a `ReceiverAccess` (DESIGN.md §6): through the running agent's
+ * control socket, or the port itself (device/cli/route.ts decides). In-process callable (tests pass their
+ * own output sinks and an abort signal); device/cli.ts is the process shell.
+ * Exit codes: 0 done, 1 the receiver, port or agent failed (typed error shown with a hint), 2 bad invocation.
  */
 import type { DestinationStream } from 'pino';
-import { defaultTiming, shortTiming } from '../../protocol/timing.js';
+import type { ServiceTuning } from '../../protocol/messages/tuning.js';
+import { defaultTiming, shortTiming, type TimingProfile } from '../../protocol/timing.js';
+import type { AgentConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { isReceiverError, type ReceiverDriver, ReceiverError } from '../receiver/driver.js';
+import { isReceiverError, ReceiverError } from '../receiver/driver.js';
 import { loadLineup } from '../receiver/lineup-file.js';
 import { sleep, type Timers } from '../receiver/timers.js';
-import { DirectPortAccess, type ReceiverAccess } from './access.js';
-import { CLI_USAGE, type CliArgs, CliUsageError, parseCliArgs } from './args.js';
-import { formatError, formatIdentity, formatStatus, formatWatchLine } from './format.js';
+import type { CliReceiver, ReceiverAccess } from './access.js';
+import { CHANGING_COMMANDS, CLI_USAGE, type CliArgs, CliUsageError, parseCliArgs } from './args.js';
+import {
+  formatAgent,
+  formatError,
+  formatHold,
+  formatIdentity,
+  formatStatus,
+  formatWatchLine,
+} from './format.js';
+import { chooseRoute, type Route } from './route.js';
+import { type AgentSocketAccess, AgentSocketError, type AgentStatus } from './socket-access.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -23,18 +35,34 @@ export interface CliIo {
   logDestination: DestinationStream;
   /** Aborting stops `watch` (Ctrl-C). */
   signal?: AbortSignal;
-  /** Route to the receiver; the direct port by default (the agent socket route plugs in here). */
+  /** Route to the receiver, replacing the choice between the agent's socket and the port (tests). */
   access?: (args: CliArgs) => ReceiverAccess;
+  /** Reads the agent's config for `--config` (the shell passes the agent's own loader, env included). */
+  loadConfig?: (file: string) => AgentConfig;
+  /** Who holds when `--holder` is not given (default user@hostname). */
+  holder?: string;
+  /** Where to look for the agent's socket without `--socket`/`--config` (default DEFAULT_SOCKET_PATHS). */
+  socketPaths?: readonly string[];
 }
 
-async function execute(args: CliArgs, driver: ReceiverDriver, via: string, io: CliIo): Promise<void> {
+type Receiver = CliReceiver & { agentStatus?: () => Promise<AgentStatus> };
+
+async function execute(
+  args: CliArgs,
+  driver: Receiver,
+  access: ReceiverAccess,
+  timing: TimingProfile,
+  io: CliIo,
+): Promise<void> {
   const out = (v: unknown, human: string) => io.stdout(`${args.json ? JSON.stringify(v) : human}\n`);
-  const timing = args.timing === 'short' ? shortTiming : defaultTiming;
+  const via = access.description;
   const cmd = args.command;
   switch (cmd.name) {
     case 'status': {
       const s = await driver.status();
-      out(s, formatStatus(s, via));
+      const agent = await driver.agentStatus?.();
+      if (!agent) out(s, formatStatus(s, via));
+      else out({ ...s, agent }, `${formatStatus(s, via)}\n${formatAgent(agent)}`);
       return;
     }
     case 'identify': {
@@ -43,23 +71,29 @@ async function execute(args: CliArgs, driver: ReceiverDriver, via: string, io: C
       return;
     }
     case 'tune': {
-      let lineup: Awaited<ReturnType<typeof loadLineup>>;
-      try {
-        lineup = await loadLineup(args.lineup ?? '');
-      } catch (err) {
-        throw new CliUsageError((err as Error).message);
-      }
-      const service = lineup.find((s) => s.key === cmd.service);
-      if (!service) {
-        throw new CliUsageError(
-          `no service ${cmd.service} in ${args.lineup}; known: ${lineup.map((s) => s.key).join(', ')}`,
-        );
+      // The agent tunes from its applied schedule; the direct port needs the line-up file.
+      let service: ServiceTuning | undefined;
+      if (access.tuneNeedsLineup) {
+        let lineup: Awaited<ReturnType<typeof loadLineup>>;
+        try {
+          lineup = await loadLineup(args.lineup ?? '');
+        } catch (err) {
+          throw new CliUsageError((err as Error).message);
+        }
+        service = lineup.find((s) => s.key === cmd.service);
+        if (!service) {
+          throw new CliUsageError(
+            `no service ${cmd.service} in ${args.lineup}; known: ${lineup.map((s) => s.key).join(', ')}`,
+          );
+        }
       }
       if (!args.json)
-        io.stdout(`tuning to ${service.name} (${service.key}, service id ${service.serviceId})…\n`);
-      await driver.tune(service.transponder);
-      await driver.selectService(service.serviceId);
-      const s = await driver.status();
+        io.stdout(
+          service
+            ? `tuning to ${service.name} (${service.key}, service id ${service.serviceId})…\n`
+            : `tuning to ${cmd.service} (the agent's tuning for it)…\n`,
+        );
+      const s = await driver.tuneService(cmd.service, service);
       out(s, formatStatus(s, via));
       return;
     }
@@ -105,7 +139,30 @@ async function execute(args: CliArgs, driver: ReceiverDriver, via: string, io: C
       if (io.isTTY && !args.json) io.stdout('\n');
       return;
     }
+    case 'hold':
+    case 'release':
+      throw new Error(`${cmd.name} is an agent command`);
   }
+}
+
+/** `hold` and `release`: the maintenance hold alone, kept until released or its time limit. */
+async function agentCommand(args: CliArgs, agent: AgentSocketAccess, route: Route, io: CliIo): Promise<void> {
+  const out = (v: unknown, human: string) => io.stdout(`${args.json ? JSON.stringify(v) : human}\n`);
+  if (args.command.name === 'release') {
+    const released = await agent.release(args.hold.force);
+    out(
+      { released },
+      released
+        ? 'maintenance hold released: the agent checks the receiver and resumes its schedule'
+        : 'no maintenance hold was in force',
+    );
+    return;
+  }
+  const askedMs =
+    args.hold.minutes !== undefined ? args.hold.minutes * 60_000 : route.timing.maintenanceHoldMs;
+  const info = await agent.hold(askedMs, args.hold.reason ?? 'on-site maintenance (ruralsat-rx hold)');
+  const status = await agent.agentStatus();
+  out({ ...info, running: status.running }, formatHold(info, askedMs, io.timers.now(), status));
 }
 
 /** Run one CLI invocation; returns the exit code. Never throws for receiver or usage problems. */
@@ -118,25 +175,37 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`ruralsat-rx: ${err.message}\n\n${CLI_USAGE}\n`);
     return 2;
   }
-  const timing = args.timing === 'short' ? shortTiming : defaultTiming;
   const logger = createLogger({ level: args.logLevel, name: 'ruralsat-rx', destination: io.logDestination });
-  const access =
-    io.access?.(args) ??
-    new DirectPortAccess(
-      { target: args.target, address: args.address, timing },
-      { timers: io.timers, logger },
-    );
-  let driver: ReceiverDriver | null = null;
+  let driver: Receiver | null = null;
   try {
-    driver = await access.open();
-    await execute(args, driver, access.description, io);
+    const custom = io.access?.(args);
+    const route: Route = custom
+      ? { access: custom, agent: null, timing: args.timing === 'short' ? shortTiming : defaultTiming }
+      : await chooseRoute(args, {
+          timers: io.timers,
+          logger,
+          notice: (line) => io.stderr(`ruralsat-rx: ${line}\n`),
+          ...(io.loadConfig ? { loadConfig: io.loadConfig } : {}),
+          ...(io.holder ? { holder: io.holder } : {}),
+          ...(io.socketPaths ? { socketPaths: io.socketPaths } : {}),
+        });
+    const { name } = args.command;
+    if (name === 'hold' || name === 'release') {
+      if (!route.agent) throw new CliUsageError(`${name} needs the running agent`);
+      await agentCommand(args, route.agent, route, io);
+      return 0;
+    }
+    if (name === 'tune' && route.access.tuneNeedsLineup && args.lineup === undefined)
+      throw new CliUsageError('tune needs --lineup FILE on the direct port');
+    driver = await route.access.open({ changes: CHANGING_COMMANDS.has(name), command: name });
+    await execute(args, driver, route.access, route.timing, io);
     return 0;
   } catch (err) {
     if (err instanceof CliUsageError) {
       io.stderr(`ruralsat-rx: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof ReceiverError) {
+    if (err instanceof ReceiverError || err instanceof AgentSocketError) {
       if (args.json) io.stdout(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
       io.stderr(`${formatError(err)}\n`);
       return 1;

@@ -45,6 +45,11 @@ export interface ReceiverControlOptions {
   onChange?: (rc: ReceiverControl) => void;
   /** The ladder escalated (`raised`) or the receiver is healthy again (`cleared`). */
   onAlarm?: (what: 'raised' | 'cleared', reason: string, rc: ReceiverControl) => void;
+  /**
+   * A technician holds the station (maintenance hold, DESIGN.md §6): the receiver is theirs, so polls only
+   * read it and neither the ladder nor a link-up re-applies the desired tuning until the hold ends.
+   */
+  held?: () => boolean;
 }
 
 export class ReceiverControl {
@@ -89,7 +94,7 @@ export class ReceiverControl {
       opts.onChange?.(this);
       // DOMAIN.md §6: a receiver that lost power may have forgotten its settings: re-apply, idempotently.
       const d = this.desired;
-      if (d) void this.ensure(d).catch(() => undefined);
+      if (d && !this.opts.held?.()) void this.ensure(d).catch(() => undefined);
     });
     opts.driver.on('lockLost', (s) => {
       this.lastStatus = s;
@@ -253,6 +258,7 @@ export class ReceiverControl {
       this.applied = null;
       this.opts.onChange?.(this);
     }
+    // Under a maintenance hold the technician may switch the LNB off or lose lock aligning the dish.
     await this.ladder.observe({ problem });
   }
 

@@ -102,8 +102,11 @@ export function createAttendanceTracker(deps: AttendanceTrackerDeps): Attendance
       const r = pick(tel.telemetry.receivers);
       if (r) return { link: r.link, locked: r.locked, marginDb: r.marginDb, cnDb: r.cnDb };
     }
+    // The state is newer (it is republished on every lock change); its summary has no C/N, so the last
+    // telemetry's measurement stands in for it.
     const r = birth ? pick(birth.receivers) : undefined;
-    return r ? { link: r.link, locked: r.locked, marginDb: r.marginDb, cnDb: null } : null;
+    const cn = tel ? (pick(tel.telemetry.receivers)?.cnDb ?? null) : null;
+    return r ? { link: r.link, locked: r.locked, marginDb: r.marginDb, cnDb: cn } : null;
   };
 
   const rows = (c: StoredConference): AttendanceRow[] => {

@@ -34,23 +34,25 @@ export const ATTENDANCE_STATUSES = [
 export type AttendanceStatus = (typeof ATTENDANCE_STATUSES)[number];
 
 /** Why a station is where it is, for translation in the UI (the detail text is shown beside it). */
-export type ReasonCode =
-  | 'never_connected'
-  | 'disconnected'
-  | 'schedule_rejected'
-  | 'awaiting_schedule'
-  | 'awaiting_cancellation'
-  | 'receiver_unresponsive'
-  | 'no_lock'
-  | 'lock_lost'
-  | 'no_stream'
-  | 'not_started'
-  | 'missed'
-  | 'failed'
-  | 'cancelled_at_station'
-  | 'completed'
-  | 'completed_with_errors'
-  | 'awaiting_report';
+export const REASON_CODES = [
+  'never_connected',
+  'disconnected',
+  'schedule_rejected',
+  'awaiting_schedule',
+  'awaiting_cancellation',
+  'receiver_unresponsive',
+  'no_lock',
+  'lock_lost',
+  'no_stream',
+  'not_started',
+  'missed',
+  'failed',
+  'cancelled_at_station',
+  'completed',
+  'completed_with_errors',
+  'awaiting_report',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** The receiver as the station last reported it. */
 export interface ReceiverReading {
@@ -157,8 +159,13 @@ function decide(i: AttendanceInputs): Derived {
   }
   const r = i.receiver;
   const tuneAtMs = c.startMs - c.preRollMs - i.timing.tunePreRollMs;
-  if (i.receiverAlarm !== null && (state !== null || i.nowMs >= tuneAtMs))
+  if (i.receiverAlarm !== null && (state !== null || i.nowMs >= tuneAtMs)) {
+    // The agent's recovery ladder escalates both a silent receiver and one that cannot lock; its message
+    // says which (device/receiver/recovery.ts: `no-lock: …` / `unresponsive: …`).
+    if (/^no-lock/.test(i.receiverAlarm) && r && r.link === 'up' && !r.locked)
+      return d('failed', 'no_lock', `C/N ${fmtDb(r.cnDb)}; ${i.receiverAlarm}`);
     return d('failed', 'receiver_unresponsive', i.receiverAlarm);
+  }
   if (r && r.link === 'down' && (state !== null || i.nowMs >= tuneAtMs))
     return d('failed', 'receiver_unresponsive', 'the receiver does not answer on its control port');
   if (state === null || state === 'pending') {

@@ -100,6 +100,8 @@ export function reportOf(
     attendance: repo.attendance(c.id),
     recordings,
     finalStates,
-    current: new Map(rows.map((r) => [r.stationId, { status: r.status, detail: r.detail }])),
+    current: new Map(
+      rows.map((r) => [r.stationId, { status: r.status, reasonCode: r.reasonCode, detail: r.detail }]),
+    ),
   });
 }

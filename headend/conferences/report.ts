@@ -40,7 +40,7 @@ export interface ReportInput {
   /** Newest execution state per station, as the stations reported it. */
   finalStates: ReadonlyMap<string, { state: ExecutionState; reason: string | null }>;
   /** The current board status per station (for a report made while the conference runs). */
-  current: ReadonlyMap<string, { status: string; detail: string | null }>;
+  current: ReadonlyMap<string, { status: string; reasonCode: string | null; detail: string | null }>;
 }
 
 /** MythTV marks recordings below 95/100 "damaged" (DOMAIN.md §4). */
@@ -52,8 +52,9 @@ export interface StationReport {
   stationId: string;
   name: string;
   county: string;
-  /** Last board status (and its detail). */
+  /** Last board status, its reason code (attendance.ts) and detail. */
   status: string;
+  reasonCode: string | null;
   detail: string | null;
   /** Last execution state the station reported. */
   state: ExecutionState | null;
@@ -103,6 +104,15 @@ export interface ConferenceReport {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** A logged reason `code: detail` (attendance-tracker.ts) back into its parts. */
+function splitReason(reason: string | null): { reasonCode: string | null; detail: string | null } {
+  if (reason === null) return { reasonCode: null, detail: null };
+  const i = reason.indexOf(': ');
+  return i < 0
+    ? { reasonCode: reason, detail: null }
+    : { reasonCode: reason.slice(0, i), detail: reason.slice(i + 2) };
+}
 
 /** Time in `receiving` inside [from, to), from one station's changes (oldest first). */
 export function receivingMs(changes: readonly AttendanceChange[], fromMs: number, toMs: number): number {
@@ -172,7 +182,7 @@ export function buildReport(input: ReportInput): ConferenceReport {
       name: s.name,
       county: s.county,
       status: cur?.status ?? last?.status ?? 'unknown',
-      detail: cur?.detail ?? last?.reason ?? null,
+      ...(cur ? { reasonCode: cur.reasonCode, detail: cur.detail } : splitReason(last?.reason ?? null)),
       state: fin?.state ?? null,
       receivedMs: received,
       recordedMs: recorded,
@@ -245,6 +255,7 @@ export function reportCsv(r: ConferenceReport): string {
     'station_name',
     'county',
     'status',
+    'reason',
     'detail',
     'received_pct',
     'received_s',
@@ -260,6 +271,7 @@ export function reportCsv(r: ConferenceReport): string {
       s.name,
       s.county,
       s.status,
+      s.reasonCode,
       s.detail,
       pct(s.share),
       secs(s.receivedMs),

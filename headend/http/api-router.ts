@@ -9,8 +9,10 @@ import type { ApiContext } from './context.js';
 import { notFoundHandler } from './errors.js';
 import { openapiDocument } from './openapi.js';
 import { createRecordingRequests, type RecordingRequests } from './recording-requests.js';
+import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
 import { conferenceRoutes } from './routes/conferences.js';
+import { diagnosticsRoutes } from './routes/diagnostics.js';
 import { entryRoutes } from './routes/entries.js';
 import { guideRoutes } from './routes/guide.js';
 import { operationRoutes } from './routes/operations.js';
@@ -50,6 +52,8 @@ export function createApi(ctx: ApiContext): Api {
   entryRoutes(registry, ctx);
   recordingRoutes(registry, ctx, requests);
   operationRoutes(registry, ctx);
+  diagnosticsRoutes(registry, ctx);
+  alarmRoutes(registry, ctx);
   const conferencesOff = conferenceRoutes(registry, ctx);
   let doc: Record<string, unknown> | null = null;
   const openapi = () => {

@@ -26,6 +26,8 @@ export interface AppDeps {
   version: string;
   startedAt: Date;
   now?: () => Date;
+  /** Prometheus `/metrics` (headend/diagnostics/metrics.ts); not served when omitted. */
+  metrics?: express.RequestHandler;
   /** The API's parts; without it only `/healthz` (and the UI's files) are served. */
   api?: ApiContext;
   /** Directory of the web UI; default `headend/web` beside this module; `null` serves no UI. */
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps): HeadendApp {
       });
   });
 
+  if (deps.metrics) app.get('/metrics', deps.metrics);
   if (deps.api) {
     const api = createApi(deps.api);
     app.api = api;

@@ -4,6 +4,8 @@
  * fleet and scheduling modules as the API's ports. Kept here so main.ts stays a short list of parts.
  */
 import type { Logger } from 'pino';
+import type { TechnicianPort } from '../diagnostics/port.js';
+import type { AlarmBoard } from '../fleet/alarm-board.js';
 import { createGuideImporter } from '../guide/import-worker.js';
 import type { ControlPlane } from '../mqtt/control-plane.js';
 import type { Store } from '../store/index.js';
@@ -28,6 +30,10 @@ export interface ApiComposeDeps {
   loginLimits?: Partial<LoginLimitOptions>;
   /** SSE heartbeat interval (tests shorten it). */
   sseHeartbeatMs?: number;
+  /** Diagnostics, alarm service, sun-outage calendar (headend/main.ts builds them). */
+  technician?: TechnicianPort;
+  /** The alarms the fleet board and SSE show (the alarm engine's, headend/alarm-wiring.ts); default the board. */
+  alarms?: Pick<AlarmBoard, 'list' | 'subscribe'>;
 }
 
 /** The API context and what to stop at shutdown. */
@@ -69,6 +75,7 @@ export function composeApi(deps: ApiComposeDeps): { ctx: ApiContext; close(): vo
     dataDir: deps.dataDir,
     guide: { importer, ...(cp ? { onImported: (r) => cp.guideImported(r) } : {}) },
     ...(deps.loginLimits ? { loginLimits: deps.loginLimits } : {}),
+    ...(deps.technician ? { technician: deps.technician } : {}),
     // Station RPC: the control plane's client (diagnostics, protect/delete forwarded to the station).
     ...(deps.rpc || cp?.rpc ? { rpc: (deps.rpc ?? cp?.rpc) as RpcPort } : {}),
     ...(cp
@@ -77,7 +84,7 @@ export function composeApi(deps: ApiComposeDeps): { ctx: ApiContext; close(): vo
             presence: cp.presence,
             tracker: cp.tracker,
             telemetry: cp.telemetry,
-            alarms: cp.alarms,
+            alarms: deps.alarms ?? cp.alarms,
             ingest: cp.ingest,
           },
           scheduling: { scheduling: cp.scheduling, preview: cp.preview },

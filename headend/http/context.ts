@@ -9,6 +9,7 @@ import type { RpcError } from '../../protocol/messages/rpc.js';
 import type { RpcParams, RpcResult } from '../../protocol/messages/rpc-methods.js';
 import type { RpcMethod } from '../../protocol/registry.js';
 import type { Conferences } from '../conferences/index.js';
+import type { TechnicianPort } from '../diagnostics/port.js';
 import type { AlarmBoard } from '../fleet/alarm-board.js';
 import type { EventIngest } from '../fleet/ingest.js';
 import type { Presence } from '../fleet/presence.js';
@@ -82,6 +83,8 @@ export interface ApiContext {
   rpc?: RpcPort;
   /** Video conferences and their live attendance (headend/conferences). */
   conferences?: Conferences;
+  /** Diagnostics, alarms with causes, sun-outage calendar (headend/diagnostics, headend/alarms). */
+  technician?: TechnicianPort;
   /** After the line-up changed: recompile documents and republish the line-up. */
   onLineupChanged?: () => void;
   /** After stations or groups changed: re-resolve county/group/all targets. */

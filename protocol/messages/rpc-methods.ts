@@ -120,22 +120,45 @@ export const RPC_SCHEMAS = {
   },
   'stream.probe': {
     params: z.strictObject({ receiverId: Id.optional(), durationMs: z.number().int().min(1000).max(30_000) }),
+    /**
+     * The optional fields are the ETSI TR 101 290 priority-1 indicators (DOMAIN.md §4) an agent that reads
+     * the raw transport stream can report; an agent that only runs ffprobe omits them.
+     */
     result: z.strictObject({
       url: z.string().min(1).max(500),
       bitrateBps: z.number().nonnegative(),
       ccErrors: z.number().int().nonnegative(),
+      /** Length of the capture, ms. */
+      capturedMs: z.number().int().nonnegative().optional(),
+      /** TS packets read, and bytes skipped to regain sync (0x47 every 188 bytes). */
+      packets: z.number().int().nonnegative().optional(),
+      syncLossBytes: z.number().int().nonnegative().optional(),
+      /** Packets the demodulator flagged uncorrectable (transport_error_indicator). */
+      transportErrors: z.number().int().nonnegative().optional(),
+      /** A valid PAT (PID 0) was seen. */
+      patPresent: z.boolean().optional(),
+      /** PIDs a PMT references that carried no packet. */
+      missingPids: z.array(z.number().int().min(0).max(8191)).max(64).optional(),
       services: z
         .array(
           z.strictObject({
             serviceId: z.number().int().min(1).max(65535),
             name: z.string().max(120).nullable(),
+            /** SDT service provider. */
+            provider: z.string().max(120).nullable().optional(),
             scrambled: z.boolean(),
+            /** A valid PMT for this service was seen. */
+            pmtPresent: z.boolean().optional(),
             streams: z
               .array(
                 z.strictObject({
                   pid: z.number().int().min(0).max(8191),
                   type: z.enum(['video', 'audio', 'subtitle', 'data']),
                   codec: z.string().max(32).nullable(),
+                  /** Continuity-counter errors on this PID. */
+                  ccErrors: z.number().int().nonnegative().optional(),
+                  /** Share of this PID's packets with scrambling bits set, 0–1. */
+                  scrambledRatio: z.number().min(0).max(1).optional(),
                 }),
               )
               .max(64),

@@ -16,11 +16,19 @@ export const benchModules: readonly BenchModule[] = [
   { module: './xmltv.js', load: async () => [(await import('./xmltv.js')).xmltvBench] },
   { module: './fanout.js', load: async () => [(await import('./fanout.js')).fanoutBench] },
   {
+    module: './fanout-mosquitto.js',
+    load: async () => [(await import('./fanout-mosquitto.js')).fanoutMosquittoBench],
+  },
+  {
     module: './recorder.js',
     load: async () => {
       const m = await import('./recorder.js');
       return [m.recorderStartBench, m.recorderCpuBench];
     },
+  },
+  {
+    module: './telemetry-ingest.js',
+    load: async () => [(await import('./telemetry-ingest.js')).telemetryIngestBench],
   },
   { module: './alarms.js', load: async () => [(await import('./alarms.js')).alarmsBench] },
 ];

@@ -4,8 +4,8 @@
  * with its own random secret, stored only as a `$7$` hash, DESIGN.md §7).
  */
 import { provisionStation } from '../../headend/provisioning/provisioning.js';
-import type { LineupInput } from '../../headend/store/lineup.js';
 import type { Store } from '../../headend/store/index.js';
+import type { LineupInput } from '../../headend/store/lineup.js';
 import { type ServiceTuning, transponderKey } from '../../protocol/messages/tuning.js';
 import type { PrefectureStation } from './prefecture.js';
 import type { FleetMember } from './sim-fleet.js';
@@ -21,7 +21,12 @@ export function lineupInput(services: readonly ServiceTuning[]): LineupInput {
   for (const s of services) transponders.set(idOf(s), s.transponder);
   return {
     transponders: [...transponders].map(([id, tuning]) => ({ id, tuning })),
-    services: services.map((s) => ({ key: s.key, name: s.name, serviceId: s.serviceId, transponderId: idOf(s) })),
+    services: services.map((s) => ({
+      key: s.key,
+      name: s.name,
+      serviceId: s.serviceId,
+      transponderId: idOf(s),
+    })),
   };
 }
 

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { type Agent, startAgent } from '../../device/agent.js';
 import { type AgentConfig, AgentConfigSchema } from '../../device/config.js';
 import { systemClock } from '../../device/link/clock.js';
-import { type TcpLine, listenTcpLine } from '../../device/simulator/endpoints.js';
+import { listenTcpLine, type TcpLine } from '../../device/simulator/endpoints.js';
 import { Rx8200Simulator } from '../../device/simulator/rx8200-sim.js';
 import { StreamHub } from '../../device/simulator/stream-source.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
@@ -37,8 +37,14 @@ export interface SimFleetOptions {
   brokerUrl: string;
   /** Services the simulated sky carries (the line-up). */
   lineup: readonly ServiceTuning[];
-  /** Root of the stations' data: `<dir>/<station>/{data,recordings}`. */
+  /** Root of the stations' files: `<dir>/<station>/{data,recordings}`. */
   dir: string;
+  /**
+   * Where the stations' databases go instead (`<dataRoot>/<station>`), e.g. a tmpfs: 102 agents in one
+   * process share one disk and one event loop, so their `synchronous=FULL` commits queue behind each other,
+   * which 102 real stations with a disk each never do.
+   */
+  dataRoot?: string;
   /** Agents' timing: `short` (tests) or `default`, with field overrides. */
   timingBase: 'default' | 'short';
   timing?: Partial<TimingProfile>;
@@ -133,7 +139,11 @@ async function freshUdpPort(used: Set<number>): Promise<number> {
   }
 }
 
-async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
@@ -168,7 +178,11 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
       },
       { timers, logger: log.child({ module: 'device/simulator', station: m.id }), hub },
     );
-    const line = await listenTcpLine(0, '127.0.0.1', log.child({ module: 'device/simulator', station: m.id }));
+    const line = await listenTcpLine(
+      0,
+      '127.0.0.1',
+      log.child({ module: 'device/simulator', station: m.id }),
+    );
     sim.attach(line);
     const config = AgentConfigSchema.parse({
       stationId: m.id,
@@ -176,7 +190,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
       receiver: { family: 'rx8200', transport: { type: 'tcp', host: '127.0.0.1', port: line.port } },
       streamUrl,
       recordingsDir: path.join(dir, 'recordings'),
-      dataDir: path.join(dir, 'data'),
+      dataDir: opts.dataRoot ? path.join(opts.dataRoot, m.id) : path.join(dir, 'data'),
       disk: { quotaBytes: 0, minFreeBytes: 0 },
       timingBase: opts.timingBase,
       timing: opts.timing ?? {},

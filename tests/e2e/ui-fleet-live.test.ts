@@ -110,7 +110,8 @@ t.test('a phone-sized screen', async (t) => {
   await page.goto(`${h.url}/#/station/${S}`);
   await page.waitForSelector('[data-view=station] .station-head');
   t.equal(await page.locator('[data-section=plan]').count(), 1, 'a technician reads any station');
-  t.ok(await page.locator('text=receiver.status').count(), 'and has the diagnostics buttons');
+  await page.waitForSelector('[data-method="receiver.status"]');
+  t.pass('and has the diagnostics buttons');
   const phoneOverflow = await page.evaluate<number>(
     'document.documentElement.scrollWidth - window.innerWidth',
   );

@@ -338,6 +338,50 @@ export function rows(f: Fixtures): Row[] {
       ok: 503,
       call: () => ({ path: `/stations/${S}/diagnostics/receiver.status`, body: {} }),
     },
+    // Technicians' routes (issue 8): alarms with causes, signal history, sun outages, diagnostics methods.
+    {
+      method: 'GET',
+      route: '/alarms/history',
+      allow: all,
+      ok: 200,
+      call: () => ({ path: '/alarms/history' }),
+    },
+    // No alarm exists in the fixture: an allowed caller gets 404, never 403.
+    {
+      method: 'GET',
+      route: '/alarms/{id}',
+      allow: all,
+      ok: 'authorized',
+      call: () => ({ path: '/alarms/a-none' }),
+    },
+    {
+      method: 'POST',
+      route: '/alarms/{id}/acknowledge',
+      allow: ['admin', 'control', 'tech'],
+      ok: 'authorized',
+      call: () => ({ path: '/alarms/a-none/acknowledge', body: {} }),
+    },
+    {
+      method: 'GET',
+      route: '/diagnostics/methods',
+      allow: all,
+      ok: 200,
+      call: () => ({ path: '/diagnostics/methods' }),
+    },
+    {
+      method: 'GET',
+      route: '/stations/{id}/signal',
+      allow: all,
+      ok: 200,
+      call: () => ({ path: `/stations/${S}/signal` }),
+    },
+    {
+      method: 'GET',
+      route: '/stations/{id}/sun-outages',
+      allow: all,
+      ok: 200,
+      call: () => ({ path: `/stations/${S}/sun-outages` }),
+    },
     { method: 'GET', route: '/stream', allow: all, ok: 200, call: () => ({ path: '/stream', stream: true }) },
     { method: 'GET', route: '/conferences', allow: all, ok: 200, call: () => ({ path: '/conferences' }) },
     {

@@ -30,6 +30,8 @@ const STORE_ID = 'a1b2c3d4e5f60718';
 
 export interface ConferenceRig {
   store: Store;
+  /** The headend's scheduling (operators' recordings are made with it). */
+  scheduling: ReturnType<typeof createScheduling>;
   service: ReturnType<typeof createConferenceService>;
   /** Headend clock, ms. */
   now(): number;
@@ -132,6 +134,7 @@ export function startConferenceRig(startMs = Date.parse('2026-03-05T00:00:00Z'))
   });
   return {
     store,
+    scheduling,
     service,
     now: () => nowMs,
     setNow: (ms) => {

@@ -76,6 +76,17 @@ const cases: [string, Partial<AttendanceInputs>, string, string | null][] = [
     'receiver_unresponsive',
   ],
   [
+    'the ladder gave up on a receiver that cannot lock',
+    {
+      nowMs: START - 10_000,
+      occurrence: { state: 'tuning', reason: null, at: at(START - 22_000) },
+      receiver: { link: 'up', locked: false, marginDb: null, cnDb: 2.9 },
+      receiverAlarm: 'no-lock: re-apply did not help and this receiver has no remote reset',
+    },
+    'failed',
+    'no_lock',
+  ],
+  [
     'ready (showing during pre-roll counts as ready)',
     { nowMs: START - 5000, occurrence: { state: 'showing', reason: null, at: at(START - 20_000) } },
     'ready',

@@ -161,7 +161,7 @@ t.test('CSV: BOM, CRLF, quoting, no formulas', async (t) => {
   t.ok(csv.includes('"Baishui, ""east"""'), 'commas and quotes quoted');
   t.ok(csv.includes('"威戎镇\n二站"'), 'newline quoted');
   const lines = csv.slice(1).split('\r\n');
-  t.match(lines[1], /^a,.*,kongtong,ready,,100,100,no,,,0,$/, 'station a');
+  t.match(lines[1], /^a,.*,kongtong,ready,,,100,100,no,,,0,$/, 'station a');
   t.match(lines[2], /^b,.*,100,0,yes,completed-with-errors,91\.5,100,5000000$/, 'station b: the recording');
   t.equal(lines[5], 'county,stations,full,partial,none,mean_received_pct,recordings,damaged');
   t.equal(lines[6], 'jingning,1,0,1,0,50,0,0');

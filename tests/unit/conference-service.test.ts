@@ -7,6 +7,7 @@
 import t, { type Test } from 'tap';
 import { ConferenceError } from '../../headend/conferences/index.js';
 import { ScheduleDocument } from '../../protocol/messages/schedule.js';
+import { plan } from '../../protocol/planner/plan.js';
 import { RIG_STATIONS, startConferenceRig } from '../helpers/conference-rig.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -261,4 +262,49 @@ t.test('sun-outage warning when the conference falls in a station’s predicted 
     'x',
   ).conference;
   t.same(evening.warnings, [], 'no warning at night');
+});
+
+t.test('an operator recording that collides is cut, naming the conference, before it happens', async (t) => {
+  const rig = startConferenceRig();
+  t.teardown(() => rig.close());
+  const start = rig.now() + 2 * 3_600_000;
+  const rec = rig.scheduling.create(
+    {
+      kind: 'recording',
+      title: '致富经',
+      service: 'gstv',
+      padBeforeMs: 0,
+      padAfterMs: 0,
+      when: { type: 'once', start: iso(start - 30 * MIN), end: iso(start + 30 * MIN) },
+      target: { type: 'station', stationId: 'kongtong-anguo' },
+    },
+    'http:anguo',
+  ).entry;
+  const { conference: c } = rig.service.create(
+    {
+      title: '全市视频会',
+      organiser: '市政府办',
+      service: 'cctv1',
+      start: iso(start),
+      end: iso(start + 60 * MIN),
+      target: { type: 'all' },
+      preRollMs: 0,
+    },
+    'http:control',
+  );
+  const d = rig.store.schedules.latest('kongtong-anguo');
+  const doc = ScheduleDocument.parse(JSON.parse(d?.doc.toString('utf8') ?? '{}'));
+  const p = plan(doc, { from: iso(start - 3_600_000), to: iso(start + 3_600_000) });
+  const o = p.occurrences.find((x) => x.entryId === rec.id);
+  t.equal(o?.outcome, 'truncated', 'the recording is cut where the conference takes the receiver');
+  t.match(
+    o?.reason,
+    { code: 'truncated-by', by: { entryId: c.id, title: '全市视频会' } },
+    'naming the conference',
+  );
+  t.equal(
+    p.occurrences.find((x) => x.entryId === c.id)?.outcome,
+    'planned',
+    'the conference (the highest class) runs',
+  );
 });

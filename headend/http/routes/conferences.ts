@@ -18,7 +18,7 @@ import {
   ConferenceInput,
   ConferencePatch,
   type Conferences,
-  type ConferenceView,
+  ConferenceView,
   countByCounty,
   ExtendInput,
   reportCsv,
@@ -89,6 +89,7 @@ export function conferenceRoutes(api: ApiRegistry, ctx: ApiContext): () => void 
     summary: 'Conferences, newest first (operators: those reaching their stations)',
     access: 'fleet.read',
     query: ListQuery,
+    response: z.array(ConferenceView),
     handler({ me, query }) {
       if (query.station) requireStationAccess(me, query.station);
       return svc()
@@ -129,6 +130,7 @@ export function conferenceRoutes(api: ApiRegistry, ctx: ApiContext): () => void 
     summary: 'One conference',
     access: 'fleet.read',
     params: Params,
+    response: ConferenceView,
     handler: ({ me, params }) => viewFor(me, visible(me, params.id)),
   });
 

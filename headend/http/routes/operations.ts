@@ -1,35 +1,17 @@
 /**
  * The logs and operations of the headend (issue 6): the fleet-wide event log, the audit log (who, what,
- * when, before/after of every control action), active alarms, online backups, remote diagnostics over RPC
- * (DESIGN.md §6), and the live stream (sse.ts).
+ * when, before/after of every control action), online backups, and the live stream (sse.ts). Alarms and
+ * remote diagnostics are in routes/alarms.ts and routes/diagnostics.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { RPC_SCHEMAS } from '../../../protocol/messages/rpc-methods.js';
-import { RPC_METHODS, type RpcMethod } from '../../../protocol/registry.js';
 import { backupDatabase, defaultBackupPath } from '../../store/backup.js';
 import { isStationScoped, roleCan } from '../../users/roles.js';
 import type { ApiRegistry } from '../api.js';
-import { actorOf, requireStationAccess, visibleStations } from '../auth.js';
-import { type ApiContext, need } from '../context.js';
-import { HttpError, zodIssues } from '../errors.js';
-import { Limit, QueryInstant, StationParams } from './schemas.js';
-
-/** RPC methods a technician runs from the station page; protect/delete have their own audited routes. */
-export const DIAGNOSTIC_METHODS = [
-  'receiver.status',
-  'receiver.info',
-  'receiver.retune',
-  'receiver.reset',
-  'receiver.lnb',
-  'stream.probe',
-  'plan.explain',
-  'logs.tail',
-  'disk.usage',
-  'recordings.list',
-  'recordings.retention',
-] as const satisfies readonly RpcMethod[];
+import { actorOf, visibleStations } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { Limit, QueryInstant } from './schemas.js';
 
 const EventsQuery = z.strictObject({
   limit: Limit(500, 100),
@@ -172,23 +154,7 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     },
   });
 
-  api.add({
-    method: 'get',
-    path: '/alarms',
-    tag: 'alarms',
-    summary: 'Active alarms of the stations you may see, oldest first',
-    access: 'fleet.read',
-    handler({ me }) {
-      const fleet = need(ctx.fleet, 'fleet');
-      const visible = new Set(
-        visibleStations(
-          me,
-          store.stations.list().map((s) => s.id),
-        ),
-      );
-      return fleet.alarms.list().filter((a) => visible.has(a.stationId));
-    },
-  });
+  // `/alarms` (engine alarms with cause, evidence, remedies) is in routes/alarms.ts.
 
   api.add({
     method: 'post',
@@ -231,48 +197,7 @@ export function operationRoutes(api: ApiRegistry, ctx: ApiContext): void {
     },
   });
 
-  api.add({
-    method: 'post',
-    path: '/stations/:id/diagnostics/:method',
-    tag: 'diagnostics',
-    summary: 'Run a diagnostics RPC on the station (receiver status, reset, LNB power, stream probe, logs…)',
-    description:
-      `Methods: ${DIAGNOSTIC_METHODS.join(', ')}. The body is the method's params (protocol/messages/rpc-methods.ts). ` +
-      'A disconnected station answers DISCONNECTED at once; every wait is bounded. Methods with side effects ' +
-      'are audited.',
-    access: 'diagnostics.run',
-    params: StationParams.extend({ method: z.enum(DIAGNOSTIC_METHODS) }),
-    body: z.record(z.string(), z.unknown()).optional(),
-    async handler({ me, params, body }) {
-      requireStationAccess(me, params.id);
-      store.stations.require(params.id);
-      const rpc = need(ctx.rpc, 'station RPC');
-      const method = params.method;
-      const parsed = RPC_SCHEMAS[method].params.safeParse(body ?? {});
-      if (!parsed.success)
-        throw new HttpError(400, 'VALIDATION_FAILED', `invalid params of ${method}`, {
-          issues: zodIssues(parsed.error),
-        });
-      if (RPC_METHODS[method].sideEffects) {
-        store.audit.record({
-          actor: actorOf(me),
-          action: `rpc.${method}`,
-          target: params.id,
-          details: { params: parsed.data },
-        });
-      }
-      // The union of every method's params is what `call` accepts for this method; zod checked it above.
-      const answer = await rpc.call(params.id, method, parsed.data as never);
-      if (!answer.ok) {
-        const status =
-          answer.error.code === 'DISCONNECTED' ? 503 : answer.error.code === 'TIMEOUT' ? 504 : 502;
-        throw new HttpError(status, `RPC_${answer.error.code}`, answer.error.message, {
-          details: { rpcError: answer.error },
-        });
-      }
-      return { method, result: answer.result };
-    },
-  });
+  // `/stations/:id/diagnostics/:method` (audited diagnostics RPC) is in routes/diagnostics.ts.
 
   api.add({
     method: 'get',

@@ -9,11 +9,13 @@ const views = {
   login: () => import('./views/login.js'),
   fleet: () => import('./views/fleet.js'),
   guide: () => import('./views/guide.js'),
+  entries: () => import('./views/entries.js'),
   station: () => import('./views/station.js'),
   recordings: () => import('./views/recordings.js'),
   users: () => import('./views/users.js'),
   conferences: () => import('./views/conferences.js'),
   conference: () => import('./views/conference.js'),
+  alarms: () => import('./views/alarms.js'),
 };
 
 const app = { me: null, cleanup: null, liveStatus: 'open', renderSeq: 0 };
@@ -65,7 +67,9 @@ function header() {
     if (me.permissions.includes('fleet.read'))
       nav.push(link('#/conferences', 'nav.conferences', 'conferences'));
     nav.push(link('#/guide', 'nav.guide', 'guide'));
+    if (me.permissions.includes('fleet.read')) nav.push(link('#/entries', 'nav.entries', 'entries'));
     if (me.permissions.includes('fleet.read')) nav.push(link('#/recordings', 'nav.recordings', 'recordings'));
+    if (me.permissions.includes('fleet.read')) nav.push(link('#/alarms', 'nav.alarms', 'alarms'));
     if (me.permissions.includes('users.manage')) nav.push(link('#/users', 'nav.users', 'users'));
   }
   const switchLang = async () => {

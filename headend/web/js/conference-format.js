@@ -39,15 +39,17 @@ export function statusLabel(status) {
   return h('span', { class: `att-status att-${status}`, 'data-status': status }, ct(`st.${status}`));
 }
 
-/** The reason of a row: translated code, then the station's own words. */
-export function reasonCell(row) {
+/** The reason of a row: translated code, then the station's own words (a time in the headend's zone). */
+export function reasonCell(row, tz) {
   if (!row.reasonCode && !row.detail)
     return row.streaming === true ? h('small', { class: 'ok' }, ct('conf.streaming')) : '';
+  const isTime = row.detail && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(row.detail);
+  const detail = isTime ? ct('conf.since', { t: fmtDateTime(row.detail, tz, locale()) }) : row.detail;
   return h(
     'div',
     null,
     row.reasonCode ? h('span', { 'data-reason': row.reasonCode }, ct(`rc.${row.reasonCode}`)) : null,
-    row.detail ? h('small', { class: 'reason block' }, row.detail) : null,
+    detail ? h('small', { class: 'reason block' }, detail) : null,
   );
 }
 

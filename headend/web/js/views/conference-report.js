@@ -1,14 +1,14 @@
 // The attendance report of a conference (issue 7): totals per county, then per station the share received
 // with lock and stream, the recording and its quality; a CSV download (the same report, for a spreadsheet).
 import { get } from '../api.js';
-import { pct, statusLabel } from '../conference-format.js';
+import { pct, reasonCell, statusLabel } from '../conference-format.js';
 import { ct } from '../conference-i18n.js';
 import { h, replace, stationHref } from '../dom.js';
 import { locale } from '../i18n.js';
 import { qualityCell } from '../plan-format.js';
 
 /** Loads and shows the report of conference `id` in `slot`. */
-export async function renderReport(slot, id, counties) {
+export async function renderReport(slot, id, counties, tz) {
   const r = await get(`/conferences/${encodeURIComponent(id)}/report`);
   const name = (cid) => {
     const g = counties.find((x) => x.id === cid);
@@ -96,12 +96,7 @@ export async function renderReport(slot, id, counties) {
             { dataset: { station: s.stationId } },
             h('td', null, h('a', { href: stationHref(s.stationId) }, s.name)),
             h('td', null, name(s.county)),
-            h(
-              'td',
-              null,
-              statusLabel(s.status),
-              s.detail ? h('small', { class: 'reason block' }, s.detail) : null,
-            ),
+            h('td', null, statusLabel(s.status), reasonCell(s, tz)),
             h('td', { dataset: { share: s.share === null ? '' : String(s.share) } }, pct(s.share)),
             h('td', null, s.recording === null ? '—' : s.recording.made ? ct('conf.yes') : ct('conf.no')),
             h('td', null, s.recording?.made ? qualityCell(s.recording.quality) : '—'),

@@ -14,7 +14,7 @@ import {
 import { ct } from '../conference-i18n.js';
 import { h, replace, stationHref } from '../dom.js';
 import { errorBox } from '../errors.js';
-import { locale } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { onLive } from '../live.js';
 import { fmtDateTime, fmtTime } from '../time.js';
 import { renderReport } from './conference-report.js';
@@ -175,11 +175,14 @@ function countsTable(rows, counties) {
   );
 }
 
-function stationRow(r, counties) {
+function stationRow(r, counties, tz) {
   const county = counties.find((g) => g.id === r.county);
   return h(
     'tr',
-    { class: `att att-${r.status}`, dataset: { station: r.stationId, status: r.status, county: r.county } },
+    {
+      class: `att-row att-row-${r.status}`,
+      dataset: { station: r.stationId, status: r.status, county: r.county },
+    },
     h(
       'td',
       { 'data-label': ct('conf.station') },
@@ -193,14 +196,18 @@ function stationRow(r, counties) {
     ),
     h('td', { 'data-label': ct('conf.status') }, statusLabel(r.status)),
     h('td', { 'data-label': ct('conf.margin') }, marginCell(r.marginDb)),
-    h('td', { 'data-label': ct('conf.reason') }, reasonCell(r)),
-    h('td', { 'data-label': ct('conf.state') }, r.state ? h('small', { class: 'mono' }, r.state) : '—'),
+    h('td', { 'data-label': ct('conf.reason') }, reasonCell(r, tz)),
+    h(
+      'td',
+      { 'data-label': ct('conf.state') },
+      r.state ? h('small', { 'data-state': r.state }, t(`exec.${r.state}`)) : '—',
+    ),
   );
 }
 
 export async function render(root, ctx) {
   ensureConferenceStyles();
-  const id = ctx.arg;
+  const id = ctx.params.arg ?? '';
   const groups = await get('/groups');
   const counties = groups.filter((g) => g.kind === 'county');
   let board;
@@ -223,8 +230,10 @@ export async function render(root, ctx) {
   const reportSlot = h('div');
   const phaseSlot = h('span');
 
+  let drawnPhase = null;
   const drawHead = () => {
-    replace(phaseSlot, phaseBadge(phaseOf(conf)));
+    drawnPhase = phaseOf(conf);
+    replace(phaseSlot, phaseBadge(drawnPhase));
     replace(headSlot, head(ctx, conf, counties), actions(ctx, conf, reloadAll), warnings(ctx, conf, names));
   };
   const visible = (r) =>
@@ -236,7 +245,7 @@ export async function render(root, ctx) {
     replace(countsSlot, h('h2', null, ct('conf.counts')), countsTable(list, counties));
     replace(
       tbody,
-      list.filter(visible).map((r) => stationRow(r, counties)),
+      list.filter(visible).map((r) => stationRow(r, counties, ctx.tz)),
     );
   };
   async function reloadAll() {
@@ -266,7 +275,7 @@ export async function render(root, ctx) {
       type: 'button',
       'data-action': 'report',
       onclick: () =>
-        renderReport(reportSlot, id, counties).catch((err) => replace(reportSlot, errorBox(err))),
+        renderReport(reportSlot, id, counties, ctx.tz).catch((err) => replace(reportSlot, errorBox(err))),
     },
     ct('conf.showReport'),
   );
@@ -320,7 +329,7 @@ export async function render(root, ctx) {
   );
   drawHead();
   drawRows();
-  if (phaseOf(conf) === 'ended') await renderReport(reportSlot, id, counties).catch(() => undefined);
+  if (phaseOf(conf) === 'ended') await renderReport(reportSlot, id, counties, ctx.tz).catch(() => undefined);
 
   let pending = false;
   const redrawSoon = () => {
@@ -331,7 +340,10 @@ export async function render(root, ctx) {
       drawRows();
     });
   };
-  const phaseTimer = setInterval(() => replace(phaseSlot, phaseBadge(phaseOf(conf))), 1000);
+  // The phase changes with the clock (scheduled → pre-roll → live → ended): the actions follow it.
+  const phaseTimer = setInterval(() => {
+    if (phaseOf(conf) !== drawnPhase) drawHead();
+  }, 1000);
   const offs = [
     onLive('conference', (m) => {
       if (m.conferenceId !== id) return;

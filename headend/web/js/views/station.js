@@ -1,13 +1,14 @@
 // Station page (issue 6): live state, the plan for the next days with each occurrence's outcome and reason
 // ("truncated by conference X") and what actually ran, the entries scheduled for it, its recordings with
 // quality, recent events, and remote diagnostics for technicians. Times are in the station's time zone.
-import { ApiError, del, get, post, qs } from '../api.js';
+import { ApiError, del, get, qs } from '../api.js';
 import { badge, debounce, h, replace } from '../dom.js';
 import { errorBox, errorText } from '../errors.js';
 import { alarmLabel, locale, t } from '../i18n.js';
 import { onLive } from '../live.js';
 import { executionCell, outcomeCell, qualityCell } from '../plan-format.js';
 import { recordingTable } from '../recording-list.js';
+import { technicianSections } from '../station-technician.js';
 import { fmtDateTime, fmtDay, fmtTime, localDate } from '../time.js';
 import { marginClass, presenceCell, scheduleCell } from './fleet.js';
 
@@ -178,33 +179,6 @@ function eventText(e) {
   return bits.join(' · ');
 }
 
-function diagnostics(id) {
-  const out = h('pre', { class: 'diag', 'aria-live': 'polite' });
-  const run = async (method, params) => {
-    out.textContent = t('common.loading');
-    try {
-      const r = await post(`/stations/${encodeURIComponent(id)}/diagnostics/${method}`, params);
-      out.textContent = JSON.stringify(r.result, null, 2);
-    } catch (err) {
-      out.textContent = errorText(err);
-    }
-  };
-  return h(
-    'section',
-    null,
-    h('h2', null, t('station.diagnostics')),
-    h(
-      'div',
-      { class: 'buttons' },
-      h('button', { type: 'button', onclick: () => run('receiver.status', {}) }, 'receiver.status'),
-      h('button', { type: 'button', onclick: () => run('receiver.info', {}) }, 'receiver.info'),
-      h('button', { type: 'button', onclick: () => run('disk.usage', {}) }, 'disk.usage'),
-      h('button', { type: 'button', onclick: () => run('logs.tail', { lines: 50 }) }, 'logs.tail'),
-    ),
-    out,
-  );
-}
-
 export async function render(root, ctx) {
   const id = ctx.params.arg;
   let station;
@@ -275,6 +249,8 @@ export async function render(root, ctx) {
     }
   };
   const reloadAll = () => Promise.all([loadPlan(), loadEntries(), loadRecordings(), loadEvents()]);
+  // Alarms with causes, signal chart, sun-outage calendar, diagnostics (station-technician.js, issue 8).
+  const tech = technicianSections(station, ctx);
   replace(
     root,
     head,
@@ -282,7 +258,7 @@ export async function render(root, ctx) {
     h('section', null, h('h2', null, t('station.entries')), entriesBox),
     h('section', null, h('h2', null, t('station.recordings')), recBox),
     h('section', null, h('h2', null, t('station.events')), eventsBox),
-    ctx.can('diagnostics.run') ? diagnostics(id) : null,
+    ...tech.elements,
   );
   await reloadAll();
   const later = debounce(() => {
@@ -307,5 +283,6 @@ export async function render(root, ctx) {
   ];
   return () => {
     for (const off of offs) off();
+    tech.cleanup();
   };
 }
