@@ -4,7 +4,7 @@
  */
 import { classifyMargin } from '../../protocol/link-budget.js';
 import type { ReceiverError, ReceiverIdentity, ReceiverStatus } from '../receiver/driver.js';
-import type { AgentSocketError, AgentStatus, HoldInfo } from './socket-access.js';
+import type { AgentSocketError, AgentStatus, HoldInfo } from './control-client.js';
 
 const dash = '—';
 

@@ -18,11 +18,11 @@ import { DirectPortAccess, type DirectTarget, type ReceiverAccess } from './acce
 import { type CliArgs, CliUsageError } from './args.js';
 import {
   AGENT_ANSWER_TIMEOUT_MS,
-  AgentSocketAccess,
   AgentSocketError,
   controlRequest,
   DEFAULT_SOCKET_PATHS,
-} from './socket-access.js';
+} from './control-client.js';
+import { AgentSocketAccess } from './socket-access.js';
 
 export interface RouteDeps {
   timers: Timers;

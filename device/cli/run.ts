@@ -14,6 +14,7 @@ import { loadLineup } from '../receiver/lineup-file.js';
 import { sleep, type Timers } from '../receiver/timers.js';
 import type { CliReceiver, ReceiverAccess } from './access.js';
 import { CHANGING_COMMANDS, CLI_USAGE, type CliArgs, CliUsageError, parseCliArgs } from './args.js';
+import { AgentSocketError, type AgentStatus } from './control-client.js';
 import {
   formatAgent,
   formatError,
@@ -23,7 +24,7 @@ import {
   formatWatchLine,
 } from './format.js';
 import { chooseRoute, type Route } from './route.js';
-import { type AgentSocketAccess, AgentSocketError, type AgentStatus } from './socket-access.js';
+import type { AgentSocketAccess } from './socket-access.js';
 
 export interface CliIo {
   stdout: (text: string) => void;

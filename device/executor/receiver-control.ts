@@ -259,6 +259,7 @@ export class ReceiverControl {
       this.opts.onChange?.(this);
     }
     // Under a maintenance hold the technician may switch the LNB off or lose lock aligning the dish.
+    if (this.opts.held?.()) return;
     await this.ladder.observe({ problem });
   }
 

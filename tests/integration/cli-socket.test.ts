@@ -377,3 +377,21 @@ t.test('clear errors: no agent, stale socket, hung agent, permission denied', as
   t.match(denied.err, /error PERMISSION_DENIED: permission denied on .*agent\.sock/);
   t.match(denied.err, /hint: .*group or use sudo/);
 });
+
+t.test('bad invocations of the route and the hold exit 2 and say why', async (t) => {
+  const both = await cli(['--direct', '--socket', '/tmp/x.sock', 'hold', '--minutes', 'ten']);
+  t.equal(both.code, 2);
+  t.match(both.err, /--direct opens the port and --socket goes through the agent/);
+  t.match(both.err, /hold talks to the agent: drop --direct/);
+  t.match(both.err, /--minutes: must be a number of minutes/);
+  const noPort = await cli(['--direct', 'status']);
+  t.match(noPort.err, /--direct needs --port PATH, --tcp HOST:PORT or --config FILE/);
+  const twice = await cli(['--minutes', '5', '--hold-minutes', '6', 'hold']);
+  t.match(twice.err, /--minutes and --hold-minutes are the same/);
+  const dir = await tempDir(t, 'cli-socket-args-');
+  const badConfig = path.join(dir, 'agent.json');
+  await writeFile(badConfig, '{"stationId": "x"}');
+  const config = await cli(['--config', badConfig, 'status']);
+  t.equal(config.code, 2);
+  t.match(config.err, /--config .*agent\.json: invalid agent config:\n(.*\n)*\s+broker: /);
+});
