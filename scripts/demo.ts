@@ -134,10 +134,21 @@ export async function main(argv: string[]): Promise<number> {
   say(`ruralsat ${packageVersion()} quick start — a simulated Pingliang prefecture (SAMPLE DATA)`);
   say(`  data: ${dir}${fresh ? ' (fresh)' : ' (kept from the last run)'}`);
   say(`  running: the headend in this process (pid ${process.pid}), config ${configFile}`);
-  const headend = await startHeadend(config, { logger });
+  let headend: Awaited<ReturnType<typeof startHeadend>>;
+  try {
+    headend = await startHeadend(config, { logger });
+  } catch (err) {
+    const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    process.stderr.write(
+      inUse
+        ? `port ${port} is in use: run with --port <another> (or --port 0 for any free port)\n`
+        : `the headend did not start: ${(err as Error).message} (log: ${path.join(dir, 'logs', 'headend.log')})\n`,
+    );
+    return 1;
+  }
   const all = prefectureStations(count);
   const faulty =
-    flags['no-faults'] || all.length < 7 ? [] : [all[3], all[4], all[5]].filter((s) => s !== undefined);
+    flags['no-faults'] || all.length < 6 ? [] : [all[3], all[4], all[5]].filter((s) => s !== undefined);
   const operators = all.filter((s) => !faulty.includes(s)).slice(0, 3);
   const state = fresh ? await seedRegistry(headend, all, operators) : loadState(stateFile);
   if (fresh) saveState(stateFile, state);

@@ -141,11 +141,11 @@ export function diagnosticsRoutes(api: ApiRegistry, ctx: ApiContext): void {
       const year = query.year ?? new Date(nowMs).getUTCFullYear();
       const c = tech.calendar.calendar(params.id, year);
       const iso = (ms: number) => new Date(ms).toISOString();
-      if (!c.ok) return { station: params.id, year, ok: false, code: c.code, message: c.message, windows: [] };
+      if (!c.ok)
+        return { station: params.id, year, ok: false, code: c.code, message: c.message, windows: [] };
       const next =
-        tech.calendar
-          .windows(params.id, nowMs, nowMs + 400 * 86_400_000)
-          .find((w) => w.endMs > nowMs) ?? null;
+        tech.calendar.windows(params.id, nowMs, nowMs + 400 * 86_400_000).find((w) => w.endMs > nowMs) ??
+        null;
       return {
         station: params.id,
         year,
