@@ -184,3 +184,27 @@ t.test('typed problems for bad input and impossible actions', async (t) => {
   const audit = h.headend.store.audit.list({ target: `conference:${id}` }).map((a) => a.action);
   t.same(audit, ['conference.cancel', 'conference.create'], 'each change audited');
 });
+
+t.test("a conference's entry is changed only through /conferences", async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stop());
+  const control = await h.as('control');
+  const start = Date.now() + 60_000;
+  const created = await control.post('/api/v1/conferences', {
+    title: '全市春耕视频会议',
+    organiser: '市农业农村局',
+    service: 'cctv1',
+    start: iso(start),
+    end: iso(start + 600_000),
+    target: { type: 'all' },
+  });
+  t.equal(created.status, 201);
+  const id = (created.body as { conference: { id: string } }).conference.id;
+  const patched = await control.patch(`/api/v1/entries/${id}`, { title: 'renamed behind its back' });
+  t.equal(patched.status, 409, 'PATCH /entries is refused');
+  t.match(patched.body, { code: 'CONFLICT', message: /\/conferences\// });
+  const deleted = await control.del(`/api/v1/entries/${id}`);
+  t.equal(deleted.status, 409, 'DELETE /entries is refused');
+  const after = await control.get(`/api/v1/conferences/${id}`);
+  t.match(after.body, { title: '全市春耕视频会议' }, 'the conference is unchanged');
+});

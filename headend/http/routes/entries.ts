@@ -17,7 +17,7 @@ import { isStationScoped, roleCan } from '../../users/roles.js';
 import type { ApiRegistry } from '../api.js';
 import { actorOf, canSeeStation, type Principal, requireStationAccess } from '../auth.js';
 import { type ApiContext, need } from '../context.js';
-import { HttpError, notFound } from '../errors.js';
+import { conflict, HttpError, notFound } from '../errors.js';
 import { QueryInstant } from './schemas.js';
 
 const Params = z.strictObject({ id: Id });
@@ -159,8 +159,17 @@ export function entryRoutes(api: ApiRegistry, ctx: ApiContext): void {
     },
   });
 
+  /** A conference's entry is changed only through /conferences, so its row and the documents agree. */
+  const checkNotConference = (id: string) => {
+    if (ctx.conferences?.get(id))
+      throw conflict(
+        `entry ${id} carries a conference: change it with /conferences/${id} (extend, end-now, cancel)`,
+      );
+  };
+
   const checkPatch = (me: Principal, cur: EntryView, patch: z.infer<typeof EntryPatch>) => {
     checkOwnEntry(me, cur);
+    checkNotConference(cur.id);
     if (patch.class !== undefined) checkKind(me, cur.kind, patch.class);
     if (patch.target !== undefined) checkTarget(me, patch.target);
   };
@@ -214,6 +223,7 @@ export function entryRoutes(api: ApiRegistry, ctx: ApiContext): void {
     audited: true,
     handler({ me, params, query }) {
       checkOwnEntry(me, visibleEntry(me, params.id));
+      checkNotConference(params.id);
       const r = sched().scheduling.remove(
         params.id,
         actorOf(me),
