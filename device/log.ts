@@ -33,7 +33,13 @@ export function createLogger(config: LoggerConfig): Logger {
   if (config.ring && config.level !== 'silent') {
     const level = config.level;
     const out = config.destination ?? pino.destination(1);
-    return pino(options, pino.multistream([{ level, stream: out }, { level, stream: config.ring }]));
+    return pino(
+      options,
+      pino.multistream([
+        { level, stream: out },
+        { level, stream: config.ring },
+      ]),
+    );
   }
   return config.destination ? pino(options, config.destination) : pino(options);
 }

@@ -50,7 +50,12 @@ export interface RunningHeadend {
   /** Bound HTTP address, e.g. `http://127.0.0.1:8080`. */
   httpUrl: string;
   /** Alarms wired to the fleet, diagnostics, housekeeping and metrics (issue 8). */
-  technician: { alarms: AlarmWiring; diagnostics: Diagnostics; housekeeping: Housekeeping; metrics: HeadendMetrics };
+  technician: {
+    alarms: AlarmWiring;
+    diagnostics: Diagnostics;
+    housekeeping: Housekeeping;
+    metrics: HeadendMetrics;
+  };
   logger: Logger;
   stop(): Promise<void>;
 }

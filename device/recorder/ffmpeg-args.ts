@@ -7,10 +7,13 @@
  * - UDP `timeout=<µs>`: a vanished source makes ffmpeg fail instead of hanging for good; `fifo_size`
  *   (in 188-byte units), `overrun_nonfatal=1` and `buffer_size` ride out bursts.
  * - the segment muxer with `-segment_list` (csv) so every closed segment and its media times are known;
- *   `mpegts_service_id` keeps the recorded programme number = the service id. No `flush_packets`: the
- *   muxer then writes in ~768 KiB blocks (measured; under 1 s of a 6–8 Mbit/s service, so a power cut
- *   loses about that, DOMAIN.md §4), where flushing every packet cost ~5–7 % more CPU (DESIGN.md §8
- *   budget: 1.1× a bare copy). The watchdog reads liveness from the progress blocks' media time.
+ *   `mpegts_service_id` keeps the recorded programme number = the service id. `flush_packets=1`: without
+ *   it the muxer writes in 256–768 KiB blocks — seconds apart on a low-rate service (5 s at 0.4 Mbit/s) —
+ *   so the file-growth liveness and the live bitrate in telemetry read "0 bit/s" between blocks and the
+ *   headend raised false `stream_frozen` alarms on healthy recordings; a power cut also loses less. Cost
+ *   measured at 8 Mbit/s over 4×30 s: 0.345 vs 0.34 CPU-s per 30 s (user+sys), within noise of the DESIGN.md
+ *   §8 budget (1.1× a bare copy); an earlier measurement here saw ~5–7 %. The watchdog also reads
+ *   liveness from the progress blocks' media time.
  * - `-loglevel level+info`: segment openings, the input's programme/PID table, "Packet corrupt" and
  *   "New … stream" (PMT change) lines, each tagged with its level. Continuity-check lines themselves are
  *   only logged at debug level, where the segment muxer also logs every packet — too much to parse.
@@ -205,8 +208,7 @@ export function buildRecorderArgs(input: RecorderArgsInput): string[] {
     '-segment_format',
     'mpegts',
     '-segment_format_options',
-    // flush_packets: without it the segment's muxer writes in 256 KB chunks (seconds apart at low rates),
-    // so the file-growth watchdog and the live bitrate in telemetry see bursts and false "0 bit/s".
+    // flush_packets: see the header (live bitrate and file-growth liveness without multi-second bursts).
     `mpegts_service_id=${sid}:flush_packets=1`,
     '-y',
     input.segmentPattern,

@@ -1,7 +1,7 @@
 // A small hand-written SVG chart for the station page's signal history (issue 8: "plots the last 24 h /
 // 7 days"; no CDN, nothing downloaded). Each panel draws a min–max band and the average line of one
 // series (`[t, min, avg, max]` points from `/stations/:id/signal`), gaps where there is no data, the
-// margin thresholds (DOMAIN.md §2: warning 3 dB, alarm 1 dB), sun-outage windows and alarm marks.
+// margin thresholds (DOMAIN.md §2: warning 3 dB, alarm 1 dB) and the predicted sun-outage windows.
 import { get } from './api.js';
 import { h, replace } from './dom.js';
 import { errorBox } from './errors.js';
