@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';
 import { StationBirth } from '../../protocol/messages/state.js';
+import { shortTiming } from '../../protocol/timing.js';
 import {
   agentConfig,
   ffprobeFile,
@@ -60,7 +61,18 @@ t.test('a 20 s recording 5 s ahead: file, events in order, manifest, applied ver
     total += probe.durationS;
     t.ok(probe.programs.includes(113), `${seg.file} carries programme 113 (cctv13)`);
   }
-  t.ok(Math.abs(total - 20) <= 1, `ffprobe total duration ${total.toFixed(2)} s is 20 s ± 1 s`);
+  // The recorder starts `recorderLeadMs` early so probing does not eat the planned start (DESIGN.md §6); what
+  // it keeps of that lead is soft pre-roll, like padding, and the first segment's start says how much.
+  const firstStart = Date.parse(manifest.segments[0]?.start ?? '');
+  const preRollS = Math.max(0, (start - firstStart) / 1000);
+  t.ok(
+    preRollS <= shortTiming.recorderLeadMs / 1000 + 0.5,
+    `kept pre-roll ${preRollS.toFixed(2)} s is within the recorder lead`,
+  );
+  t.ok(
+    Math.abs(total - preRollS - 20) <= 1,
+    `ffprobe total ${total.toFixed(2)} s = pre-roll ${preRollS.toFixed(2)} s + 20 s ± 1 s from the planned start`,
+  );
 
   // Lifecycle events in order: tuning → ready → recording → completed, then nothing after the terminal.
   const states = headend
