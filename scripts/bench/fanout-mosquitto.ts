@@ -68,7 +68,14 @@ function provision(store: Store, prefix: string, headendUsername: string) {
 
 function connect(url: string, username: string, password: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { clientId: username, username, password, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+    const c = mqtt.connect(url, {
+      clientId: username,
+      username,
+      password,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+    });
     c.once('connect', () => resolve(c));
     c.once('error', reject);
   });
@@ -86,7 +93,9 @@ function allApplied(cp: ControlPlane, ids: readonly string[], n: number, timeout
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`${left.size} of ${ids.length} stations had not applied n=${n} after ${timeoutMs} ms`));
+      reject(
+        new Error(`${left.size} of ${ids.length} stations had not applied n=${n} after ${timeoutMs} ms`),
+      );
     }, timeoutMs);
     const off = cp.presence.onChange((p) => {
       if (!left.has(p.stationId) || !applied(p.stationId)) return;
@@ -130,11 +139,17 @@ export const fanoutMosquittoBench: Bench = {
       const mosq: BenchMosquitto = await startBenchMosquitto({
         dir: mosqDir,
         topicRoot: T.root,
-        headend: { username: headendUser.username, hash: hashSecret(headendUser.password, { iterations: ITERATIONS }) },
+        headend: {
+          username: headendUser.username,
+          hash: hashSecret(headendUser.password, { iterations: ITERATIONS }),
+        },
         stations: store.stations.activeCredentials(),
         extra: {
           root: FLOOR_ROOT,
-          publisher: { username: floorUser.username, hash: hashSecret(floorUser.password, { iterations: ITERATIONS }) },
+          publisher: {
+            username: floorUser.username,
+            hash: hashSecret(floorUser.password, { iterations: ITERATIONS }),
+          },
           stations: floorStore.stations.activeCredentials(),
         },
       });
@@ -188,7 +203,13 @@ export const fanoutMosquittoBench: Bench = {
         end: new Date(start + minutes * 60_000).toISOString(),
       });
       const entry = cp.scheduling.create(
-        { kind: 'conference', title: '全市乡镇视频会议', service: 'cctv1', when: at(60), target: { type: 'all' } },
+        {
+          kind: 'conference',
+          title: '全市乡镇视频会议',
+          service: 'cctv1',
+          when: at(60),
+          target: { type: 'all' },
+        },
         'bench',
       );
       await allApplied(cp, ids, 2, 120_000);
@@ -198,7 +219,12 @@ export const fanoutMosquittoBench: Bench = {
       const floorShares = split(floorStations, HOST_PROCESSES);
       await Promise.all(
         hosts.map((h, k) =>
-          h.bare({ url: mosq.url, root: FLOOR_ROOT, stations: floorShares[k] ?? [], answerBytes: stateBytes }),
+          h.bare({
+            url: mosq.url,
+            root: FLOOR_ROOT,
+            stations: floorShares[k] ?? [],
+            answerBytes: stateBytes,
+          }),
         ),
       );
       const pub = await connect(mosq.url, floorUser.username, floorUser.password);
@@ -219,7 +245,9 @@ export const fanoutMosquittoBench: Bench = {
           floorWait = { left: new Set(floorIds), done: resolve };
         });
         const t = performance.now();
-        await Promise.all(floorIds.map((id) => pub.publishAsync(F.schedule(id), doc, { qos: 1, retain: true })));
+        await Promise.all(
+          floorIds.map((id) => pub.publishAsync(F.schedule(id), doc, { qos: 1, retain: true })),
+        );
         await Promise.race([
           done,
           sleep(120_000).then(() => {

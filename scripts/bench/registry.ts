@@ -30,5 +30,6 @@ export const benchModules: readonly BenchModule[] = [
     module: './telemetry-ingest.js',
     load: async () => [(await import('./telemetry-ingest.js')).telemetryIngestBench],
   },
+  { module: './agent-rss.js', load: async () => [(await import('./agent-rss.js')).agentRssBench] },
   { module: './alarms.js', load: async () => [(await import('./alarms.js')).alarmsBench] },
 ];

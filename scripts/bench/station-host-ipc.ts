@@ -78,8 +78,14 @@ export const FromHost = z.discriminatedUnion('ok', [
 ]);
 export type FromHost = z.infer<typeof FromHost>;
 
-type Request = z.input<typeof ToHost> extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
-type GroupInput = { url: string; root: string; stations: { id: string; secret: string }[]; concurrency?: number };
+type Request =
+  z.input<typeof ToHost> extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+type GroupInput = {
+  url: string;
+  root: string;
+  stations: { id: string; secret: string }[];
+  concurrency?: number;
+};
 
 /** The bench's handle on one station process. */
 export interface StationHost {

@@ -6,7 +6,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../protocol/topics.js';
 import { SimStation } from '../load/sim-station.js';
-import { FromHost, type HostStats, ToHost } from './station-host-ipc.js';
+import { type FromHost, type HostStats, ToHost } from './station-host-ipc.js';
 import { type TelemetryCounters, TelemetryStation } from './telemetry-station.js';
 
 const sims: SimStation[] = [];
@@ -102,7 +102,8 @@ async function handle(m: ToHost): Promise<unknown> {
   switch (m.op) {
     case 'sim': {
       const created = m.stations.map(
-        (s) => new SimStation({ id: s.id, password: s.secret, url: m.url, topicRoot: m.root, reconnect: false }),
+        (s) =>
+          new SimStation({ id: s.id, password: s.secret, url: m.url, topicRoot: m.root, reconnect: false }),
       );
       await pool(created, m.concurrency, async (s) => {
         await s.connect();
@@ -154,7 +155,8 @@ function reply(msg: FromHost): void {
 }
 
 process.on('message', (raw) => {
-  const id = typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'number' ? raw.id : -1;
+  const id =
+    typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'number' ? raw.id : -1;
   const parsed = ToHost.safeParse(raw);
   if (!parsed.success) {
     reply({ id, ok: false, error: `bad request: ${parsed.error.message}` });

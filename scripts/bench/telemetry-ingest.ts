@@ -131,7 +131,10 @@ export const telemetryIngestBench: Bench = {
       const mosq = await startBenchMosquitto({
         dir: mosqDir,
         topicRoot: T.root,
-        headend: { username: headendUser.username, hash: hashSecret(headendUser.password, { iterations: ITERATIONS }) },
+        headend: {
+          username: headendUser.username,
+          hash: hashSecret(headendUser.password, { iterations: ITERATIONS }),
+        },
         stations: credentials,
       });
       cleanups.push(() => mosq.stop());
@@ -178,7 +181,10 @@ export const telemetryIngestBench: Bench = {
 
       // The headend, started on the same broker with the stations already connected.
       const logFile = join(dataDir, 'headend.log');
-      const logger = createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
+      const logger = createLogger({
+        level: 'info',
+        destination: pino.destination({ dest: logFile, sync: false }),
+      });
       const t2 = performance.now();
       const running: RunningHeadend = await startHeadend(config, { logger });
       cleanups.push(() => running.stop());
@@ -192,7 +198,11 @@ export const telemetryIngestBench: Bench = {
           `${ids.filter((id) => !cp.tracker.status(id).inSync).length} stations not in sync after 240 s; ${logTail()}`,
       );
       await cp.publisher.idle();
-      await until(() => cp.rpc.stats().pending === 0, 60_000, () => `clock exchanges pending: ${logTail()}`);
+      await until(
+        () => cp.rpc.stats().pending === 0,
+        60_000,
+        () => `clock exchanges pending: ${logTail()}`,
+      );
       const startMs = performance.now() - t2;
       await sleep(10_000); // the last clock exchanges, history rows and roll-up flush of the start burst
 
@@ -203,8 +213,11 @@ export const telemetryIngestBench: Bench = {
       const s1 = cp.telemetry.stats();
       const samples = s1.samples - s0.samples;
       if (s1.invalid > 0 || s1.unknownStation > 0)
-        throw new Error(`headend dropped samples: ${s1.invalid} invalid, ${s1.unknownStation} unknown station`);
-      if (samples < 0.9 * baseSamples) throw new Error(`headend ingested ${samples} samples, bare ${baseSamples}`);
+        throw new Error(
+          `headend dropped samples: ${s1.invalid} invalid, ${s1.unknownStation} unknown station`,
+        );
+      if (samples < 0.9 * baseSamples)
+        throw new Error(`headend ingested ${samples} samples, bare ${baseSamples}`);
 
       await host.telemetry(false, PERIOD_MS);
       await sleep(5000);

@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { PROTOCOL_REVISION, type ScheduleVersion, compareVersions } from '../../protocol/messages/common.js';
+import { compareVersions, PROTOCOL_REVISION, type ScheduleVersion } from '../../protocol/messages/common.js';
 import { decodePayload } from '../../protocol/messages/decode.js';
 import { RpcRequestEnvelope } from '../../protocol/messages/rpc.js';
 import { ScheduleDocument } from '../../protocol/messages/schedule.js';
@@ -64,7 +64,11 @@ export class TelemetryStation {
     const i = opts.index;
     this.receivers = [{ id: 'rx1', service: s[i % s.length] as string, baseMargin: 5 + (i % 50) / 10 }];
     if (i % 3 === 0) {
-      this.receivers.push({ id: 'rx2', service: s[(i + 7) % s.length] as string, baseMargin: 6 + (i % 30) / 10 });
+      this.receivers.push({
+        id: 'rx2',
+        service: s[(i + 7) % s.length] as string,
+        baseMargin: 6 + (i % 30) / 10,
+      });
     }
     this.recording = i % 5 === 0;
   }
