@@ -221,7 +221,7 @@ export const agentRssBench: Bench = {
           stationId: STATION,
           broker: { url: `mqtt://127.0.0.1:${mqttPort}`, password: secret },
           receiver: { family: 'rx8200', transport: { type: 'tcp', host: '127.0.0.1', port: line.port } },
-          streamUrl,
+          streamUrl: `udp://127.0.0.1:${udpPort + 1}`,
           recordingsDir: path.join(dir, 'recordings'),
           dataDir: path.join(dir, 'agent'),
           disk: { quotaBytes: 0, minFreeBytes: 0 },
@@ -288,6 +288,9 @@ export const agentRssBench: Bench = {
         30_000,
         `the recording catalogued at the headend; agent log:\n${logTail()}`,
       );
+      // A recorder that never got a stream is not "recording": its memory says nothing about the budget.
+      if (!/^completed/.test(rec.status))
+        throw new Error(`the recording ended ${rec.status}; agent log:\n${logTail()}`);
       const hwm = memOf(agentPid)?.hwm ?? 0;
       return {
         value: mb(peak),
