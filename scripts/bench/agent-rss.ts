@@ -15,7 +15,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,8 +149,10 @@ export const agentRssBench: Bench = {
     };
     try {
       // The deployed form: compiled JS under the repository (so `node_modules` resolves), removed afterwards.
-      await mkdir(path.join(REPO, 'tmp'), { recursive: true });
-      const build = await mkdtemp(path.join(REPO, 'tmp', 'bench-agent-build-'));
+      const scratch = path.join(REPO, 'tmp'); // git-ignored
+      await mkdir(scratch, { recursive: true });
+      cleanups.push(() => rmdir(scratch).catch(() => undefined)); // only when nothing else is in it
+      const build = await mkdtemp(path.join(scratch, 'bench-agent-build-'));
       cleanups.push(() => rm(build, { recursive: true, force: true }));
       // tsc exits non-zero on type errors anywhere in the tree but still emits; the entry must exist.
       await run(process.execPath, [
@@ -221,7 +223,7 @@ export const agentRssBench: Bench = {
           stationId: STATION,
           broker: { url: `mqtt://127.0.0.1:${mqttPort}`, password: secret },
           receiver: { family: 'rx8200', transport: { type: 'tcp', host: '127.0.0.1', port: line.port } },
-          streamUrl: `udp://127.0.0.1:${udpPort + 1}`,
+          streamUrl,
           recordingsDir: path.join(dir, 'recordings'),
           dataDir: path.join(dir, 'agent'),
           disk: { quotaBytes: 0, minFreeBytes: 0 },
