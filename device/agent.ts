@@ -11,6 +11,7 @@ import type { StationBirth } from '../protocol/messages/state.js';
 import type { TimingProfile } from '../protocol/timing.js';
 import { type AgentConfig, controlSocketPath, databasePath, readBrokerTls, resolveTiming } from './config.js';
 import { type ControlSocket, MaintenanceHold, openControlSocket } from './control-socket.js';
+import { streamDetectors } from './detect/index.js';
 import { type LogRing, stationDiagnostics } from './diagnostics/index.js';
 import { Executor } from './executor/executor.js';
 import { ReceiverControl } from './executor/receiver-control.js';
@@ -135,6 +136,30 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
         for (const k of ['receiver_unresponsive', 'lnb_fault', 'stream_frozen'] as const)
           alarms.clear(k, { reason }, r.id);
     },
+    // DOMAIN.md §6 "Receiver forgets settings": the fact (desired vs read-back), cleared by its fix.
+    onSettings: (what, message, evidence, r) =>
+      what === 'lost'
+        ? alarms.raise('receiver_settings_lost', message, evidence, r.id)
+        : alarms.clear('receiver_settings_lost', evidence, r.id),
+    // DOMAIN.md §6 "USB-serial renumbered": only a serial port has a path that can go missing.
+    ...(config.receiver.transport.type === 'serial'
+      ? {
+          port: {
+            transport,
+            path: config.receiver.transport.path,
+            holdMs: timing.alarmRaiseHoldMs,
+            onAlarm: (
+              what: 'raised' | 'cleared',
+              message: string,
+              evidence: Record<string, number | string | boolean | null>,
+              r: ReceiverControl,
+            ) =>
+              what === 'raised'
+                ? alarms.raise('serial_port_missing', message, evidence, r.id)
+                : alarms.clear('serial_port_missing', evidence, r.id),
+          },
+        }
+      : {}),
   });
   const receivers = new Map([[rc.id, rc]]);
 
@@ -258,6 +283,23 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     },
     spawn: deps.spawn,
     ...(deps.ffprobePath ? { ffprobePath: deps.ffprobePath } : {}),
+    logger: log,
+  });
+  // Stream detectors (issue 8): scrambled / service missing from the receiver's status, black or silent
+  // and undecodable video from the recorded content (device/detect/).
+  const detectors = streamDetectors({
+    alarms,
+    receivers: () => receivers.values(),
+    active: () => executor.active(),
+    defaultReceiverId: rc.id,
+    serviceIdOf: (service) => executor.tuningFor(service)?.serviceId ?? null,
+    store,
+    recordingsRoot: config.recordingsDir,
+    timing,
+    clock,
+    now,
+    spawn: deps.spawn,
+    ...(deps.ffmpegPath ? { ffmpegPath: deps.ffmpegPath } : {}),
     logger: log,
   });
   const rpc = new RpcDispatcher({
@@ -397,6 +439,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   link.start();
   telemetry.start();
   void diagnostics.start().catch((err: unknown) => log.warn({ err }, 'diagnostics did not start'));
+  detectors.start();
   log.info({ boot: bootN, storeId: store.storeId, broker: config.broker.url }, 'agent started');
 
   let stopped = false;
@@ -418,6 +461,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       recoveryAbort.abort();
       telemetry.stop();
       diagnostics.stop();
+      detectors.stop();
       hold.close();
       await executor.stop();
       await recorder.stopAll();
@@ -427,6 +471,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       await rc.close();
       await driver.close();
       await transport.close();
+      // The clean-stop marker: the next start must not take this stop for a power cut (executor/recovery.ts).
+      store.runs.end(new Date(clock.now()).toISOString());
       if (!deps.db) store.close();
       log.info('agent stopped');
     },

@@ -90,6 +90,14 @@ export const TimingProfileSchema = z.object({
    * (DOMAIN.md §6 "Disk full": retention policy), without waiting for a recording to need the space.
    */
   retentionSweepMs: ms,
+  /**
+   * Content check period while recording: the last `contentCheckWindowMs` of the segment being written is
+   * decoded for black picture, silence and decodable video (DOMAIN.md §4: blackdetect/silencedetect as a
+   * separate analysis; device/detect/).
+   */
+  contentCheckPeriodMs: ms,
+  /** Content check: how much of the newest recorded media one check decodes (bounds its CPU). */
+  contentCheckWindowMs: ms,
 });
 export type TimingProfile = z.infer<typeof TimingProfileSchema>;
 
@@ -139,6 +147,8 @@ export const defaultTiming: TimingProfile = {
   webhookRetryMinMs: 1 * SECOND,
   webhookRetries: 5,
   retentionSweepMs: 60 * MINUTE,
+  contentCheckPeriodMs: 60 * SECOND,
+  contentCheckWindowMs: 10 * SECOND,
 };
 
 /** The short profile the test suite runs with: the same code paths in seconds instead of minutes. */
@@ -181,6 +191,8 @@ export const shortTiming: TimingProfile = {
   webhookRetryMinMs: 50,
   webhookRetries: 3,
   retentionSweepMs: 5 * SECOND,
+  contentCheckPeriodMs: 2 * SECOND,
+  contentCheckWindowMs: 2 * SECOND,
 };
 
 export const TimingOverridesSchema = TimingProfileSchema.partial().strict();

@@ -4,13 +4,16 @@
  * REAL agent with a simulated receiver over TCP — in one fleet process, so the two use the machine's two
  * cores. It seeds users of every role, a 49-service line-up and guide (sample data), operator recordings, a
  * city-wide conference a few minutes ahead and a recorded county training after it, plus three faulty
- * stations (uplink down, snow on the dish, a hung receiver). Then it prints the URL and the logins.
+ * stations (uplink down, snow on the dish, a hung receiver, an LNB short, and a scrambled channel when the
+ * simulator has that fault: scripts/fleet/demo-faults.ts), whose alarms — with their probable causes — show
+ * on the fleet board and the alarms page within about two minutes. Then it prints the URL and the logins.
  *
- *   npm start -- [--stations N] [--no-faults] [--port 8080] [--keep] [--dir DIR]
+ *   npm start -- [--stations N] [--no-faults] [--port 8080] [--keep] [--dir DIR] [--timing demo|short]
  *                [--broker mqtt://host:1883]   (external broker; password in RURALSAT_BROKER_PASSWORD)
  *
- * Timing is the production profile with the conference pre-roll shortened to 1 minute (and a few live
- * figures made quicker), so the story unfolds within minutes. Ctrl-C stops everything, every ffmpeg too.
+ * Timing (`--timing demo`, the default) is the production profile with DEMO_TIMING's changes, so the story
+ * unfolds within minutes; `--timing short` is the test suite's short profile (alarms within seconds; what
+ * tests/e2e/quick-start-alarms.test.ts runs). Ctrl-C stops everything, every ffmpeg too.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,16 +24,20 @@ import { loadConfig } from '../headend/config.js';
 import { createLogger } from '../headend/log.js';
 import { packageVersion, startHeadend } from '../headend/main.js';
 import { hashSecret } from '../headend/provisioning/password-hash.js';
-import type { TimingProfile } from '../protocol/timing.js';
+import { defaultTiming, shortTiming, type TimingProfile, timingProfile } from '../protocol/timing.js';
+import { DemoClient } from './fleet/demo-client.js';
+import { demoFaults, faultyStations, MONITOR_SERVICE, startDemoFaults } from './fleet/demo-faults.js';
 import { loadState, saveState, seedRegistry, seedStory } from './fleet/demo-story.js';
 import { type FleetProcess, spawnFleetProcess } from './fleet/fleet-process.js';
 import { PREFECTURE, prefectureStations } from './fleet/prefecture.js';
 import { generatedLineup } from './gen-xmltv.js';
 
 /**
- * The demo profile: production timing (protocol/timing.ts `defaultTiming`) with a 1-minute conference
- * pre-roll and receivers tuned 20 s before it, quicker live figures, and a 2-minute offline grace so the
- * offline alarm shows during the demo.
+ * The demo profile: production timing (protocol/timing.ts `defaultTiming`) with what a demo reasonably
+ * shortens — a 1-minute conference pre-roll with receivers tuned 20 s before it, quicker live figures
+ * (telemetry every 5 s while active, 30 s idle), and a 2-minute offline grace instead of 10 so the offline
+ * alarm shows during the demo. Alarm holds (90 s raise, 2 min clear) stay the production ones: what the
+ * control room sees is what a real fleet would show, a little later than a test would.
  */
 export const DEMO_TIMING: Partial<TimingProfile> = {
   conferencePreRollMs: 60_000,
@@ -40,9 +47,11 @@ export const DEMO_TIMING: Partial<TimingProfile> = {
   offlineGraceMs: 120_000,
 };
 
-const USAGE = `usage: npm start -- [--stations N] [--no-faults] [--port PORT] [--keep] [--dir DIR] [--broker mqtt://host:port]
+const USAGE = `usage: npm start -- [--stations N] [--no-faults] [--port PORT] [--keep] [--dir DIR] [--timing demo|short] [--broker mqtt://host:port]
   --stations N   how many of the prefecture's ${PREFECTURE.length} stations to simulate (default ${PREFECTURE.length})
-  --no-faults    no faulty stations
+  --no-faults    no faulty stations (with faults the fleet needs at least 8 stations)
+  --timing T     demo (default): production timing with DEMO_TIMING's shortcuts, alarms after 90 s holds;
+                 short: the test suite's short profile (alarms within seconds, for tests and quick looks)
   --port PORT    HTTP port of the UI and API (default 8080; 0 = any free port)
   --keep         keep the data of the last run (default: start afresh)
   --dir DIR      where the demo keeps its data (default .demo/ in the project)
@@ -83,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
         keep: { type: 'boolean' },
         dir: { type: 'string' },
         broker: { type: 'string' },
+        timing: { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -102,6 +112,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--stations must be 1–${PREFECTURE.length} and --port a number\n${USAGE}`);
     return 2;
   }
+  const timingBase = flags.timing ?? 'demo';
+  if (timingBase !== 'demo' && timingBase !== 'short') {
+    process.stderr.write(`--timing must be demo or short\n${USAGE}`);
+    return 2;
+  }
+  // The short profile as the tests run it; its conference pre-roll (5 s) is what the printout then says.
+  const timing = timingBase === 'short' ? {} : DEMO_TIMING;
+  const effective = timingProfile(timing, timingBase === 'short' ? shortTiming : defaultTiming);
   const dir = path.resolve(flags.dir ?? path.join(projectRoot(), '.demo'));
   const stateFile = path.join(dir, 'demo-state.json');
   const fresh = !flags.keep || !fs.existsSync(stateFile);
@@ -119,7 +137,8 @@ export async function main(argv: string[]): Promise<number> {
         http: { host: '127.0.0.1', port },
         mqtt: { host: '127.0.0.1', port: 0 },
         ...(flags.broker ? { broker: flags.broker } : {}),
-        timing: DEMO_TIMING,
+        timingBase: timingBase === 'short' ? 'short' : 'default',
+        timing,
         logLevel: 'info',
       },
       null,
@@ -134,6 +153,9 @@ export async function main(argv: string[]): Promise<number> {
   say(`ruralsat ${packageVersion()} quick start — a simulated Pingliang prefecture (SAMPLE DATA)`);
   say(`  data: ${dir}${fresh ? ' (fresh)' : ' (kept from the last run)'}`);
   say(`  running: the headend in this process (pid ${process.pid}), config ${configFile}`);
+  say(
+    `  timing: ${timingBase === 'short' ? 'short (test profile)' : 'production with DEMO_TIMING'}; alarms raise after ${effective.alarmRaiseHoldMs / 1000} s, offline after ${effective.offlineGraceMs / 1000} s`,
+  );
   let headend: Awaited<ReturnType<typeof startHeadend>>;
   try {
     headend = await startHeadend(config, { logger });
@@ -147,8 +169,8 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const all = prefectureStations(count);
-  const faulty =
-    flags['no-faults'] || all.length < 6 ? [] : [all[3], all[4], all[5]].filter((s) => s !== undefined);
+  const planned = flags['no-faults'] ? [] : faultyStations(all, demoFaults());
+  const faulty = planned.map((p) => p.station);
   const operators = all.filter((s) => !faulty.includes(s)).slice(0, 3);
   const state = fresh ? await seedRegistry(headend, all, operators) : loadState(stateFile);
   if (fresh) saveState(stateFile, state);
@@ -202,8 +224,8 @@ export async function main(argv: string[]): Promise<number> {
       brokerUrl,
       lineup: generatedLineup(49),
       dir: path.join(dir, 'stations'),
-      timingBase: 'default',
-      timing: DEMO_TIMING,
+      timingBase: timingBase === 'short' ? 'short' : 'default',
+      timing,
       lockDelayMs: 2000,
       logFile: path.join(dir, 'logs', 'fleet.log'),
     });
@@ -220,11 +242,6 @@ export async function main(argv: string[]): Promise<number> {
       if (online === all.length) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    for (const [s, fault] of faulty.map((x, i) => [x, i] as const)) {
-      if (fault === 0) await fleet.inject(s.id, { kind: 'uplink-down' });
-      if (fault === 1) await fleet.inject(s.id, { kind: 'snow-fade', depthDb: 9 });
-      if (fault === 2) await fleet.inject(s.id, { kind: 'receiver-hang' });
-    }
     const url = headend.httpUrl;
     let story = null;
     if (fresh) {
@@ -237,6 +254,18 @@ export async function main(argv: string[]): Promise<number> {
         stations: all,
         operators,
         conferenceStartMs: start,
+      });
+    }
+    // After the guide import: that import was seen failing with "database is locked" while the faulty
+    // stations' alarms and recordings wrote to the headend at the same moment (reported to the lead).
+    if (planned.length > 0) {
+      const pw = state.users.find((u) => u.id === 'control')?.password ?? '';
+      await startDemoFaults({
+        control: await DemoClient.login(url, 'control', pw),
+        fleet,
+        planned,
+        waitMs: 30_000,
+        fresh,
       });
     }
     const tz = config.timeZone;
@@ -253,7 +282,7 @@ export async function main(argv: string[]): Promise<number> {
         `  conference "${c.title}" ${fmtSpan(c.start, c.end, tz)} (Beijing time) to all ${all.length} stations;`,
       );
       say(
-        `    stations tune ${DEMO_TIMING.conferencePreRollMs! / 1000 + DEMO_TIMING.tunePreRollMs! / 1000} s before it; live board: ${url}/#/conference/${c.id}`,
+        `    stations tune ${(effective.conferencePreRollMs + effective.tunePreRollMs) / 1000} s before it; live board: ${url}/#/conference/${c.id}`,
       );
       if (story.countyConference) {
         const k = story.countyConference;
@@ -265,11 +294,13 @@ export async function main(argv: string[]): Promise<number> {
         say(`  operator recording "${r.title}" at ${r.station} ${fmtSpan(r.start, r.end, tz)}`);
       say(`  guide: ${story.guideProgrammes} programmes, 49 services, 3 days`);
     }
-    if (faulty.length > 0) {
-      const [a, b, c] = faulty;
+    if (planned.length > 0) {
+      const holdS = effective.alarmRaiseHoldMs / 1000;
       say(
-        `  faults: ${a?.id} uplink down (offline, keeps executing); ${b?.id} snow on the dish (no lock); ${c?.id} receiver hung`,
+        `  faulty stations (monitoring recording of ${MONITOR_SERVICE}; alarms after the ${holdS} s hold, offline after ${effective.offlineGraceMs / 1000} s):`,
       );
+      for (const p of planned) say(`    ${p.station.id.padEnd(22)} ${p.fault.shows}`);
+      say(`  alarms with causes: ${url}/#/alarms   fleet board: ${url}/#/fleet`);
     }
     say(
       `  recordings: ${path.join(dir, 'stations', '<station>', 'recordings')}; logs: ${path.join(dir, 'logs')}`,

@@ -16,6 +16,12 @@ export interface RecordingRun {
   readonly done: Promise<RunResult>;
   /** Live figures for telemetry. */
   figures(): { bitrateBps: number; bytes: number; ccErrors: number };
+  /**
+   * A detector saw the recorded content go wrong while this run recorded (scrambled service, service gone
+   * from the PAT: device/detect/). The recording's manifest then names it in its reason and is at best
+   * `completed_with_errors` — DOMAIN.md §6 "don't record garbage silently". Repeating a note is harmless.
+   */
+  note?(issue: string): void;
 }
 
 export interface RunResult {

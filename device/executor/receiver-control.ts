@@ -6,11 +6,16 @@
  *   verified by read-back in the driver (ACK is not success), then waits for lock. The same target again
  *   is a no-op while the receiver reports lock.
  * - The receiver may forget its settings after a power loss (DOMAIN.md §6): when the control link comes
- *   back (`linkUp`), or a status read shows it tuned elsewhere, the desired tuning is applied again.
+ *   back (`linkUp`), or a status read shows it tuned elsewhere, it is read back, then re-applied. A
+ *   read-back that differs from what was last verified here, with nothing here having changed the
+ *   receiver since, is reported through `onSettings` (device/receiver/settings-check.ts) until the
+ *   re-apply is verified: the fact with its fix in the headend's history.
  * - Status is polled every `receiverPollMs` while a target is held (receivers send nothing unsolicited,
  *   DOMAIN.md §3) and every reading (or silence) feeds the recovery ladder (device/receiver/recovery.ts):
  *   re-apply → reset → escalate with backoff and a daily cap; escalation raises `receiver_unresponsive`
  *   (or `lnb_fault`) through `onAlarm`, recovery clears it.
+ * - A missing serial port path raises `serial_port_missing` (device/receiver/port-presence.ts); the
+ *   ladder stays out of it: the transport reopens by itself.
  */
 import type { Logger } from 'pino';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
@@ -18,12 +23,16 @@ import type { TimingProfile } from '../../protocol/timing.js';
 import type { Clock } from '../link/clock.js';
 import type { ReceiverDriver, ReceiverStatus } from '../receiver/driver.js';
 import { isReceiverError, ReceiverError } from '../receiver/driver.js';
+import { type PortEvents, PortWatch } from '../receiver/port-presence.js';
 import {
   classifyStatus,
   type RecoveryProblem,
   RecoveryRunner,
   recoveryPolicy,
 } from '../receiver/recovery.js';
+import { type SettingsLoss, type SettingsTarget, SettingsWatch } from '../receiver/settings-check.js';
+
+type Evidence = Record<string, number | string | boolean | null>;
 
 /** What one receiver should deliver. */
 export interface TuneTarget {
@@ -50,6 +59,20 @@ export interface ReceiverControlOptions {
    * read it and neither the ladder nor a link-up re-applies the desired tuning until the hold ends.
    */
   held?: () => boolean;
+  /**
+   * The receiver changed its tuning by itself (`lost`: desired vs read-back in the evidence), or the
+   * re-apply that followed is verified (`restored`). DOMAIN.md §6 "Receiver forgets settings".
+   */
+  onSettings?: (what: 'lost' | 'restored', message: string, evidence: Evidence, rc: ReceiverControl) => void;
+  /** Watch a serial control port for a missing path (DOMAIN.md §6 "USB-serial renumbered"). */
+  port?: {
+    transport: PortEvents;
+    /** The configured path (prefer `/dev/serial/by-id/…`). */
+    path: string;
+    /** Missing for longer than this raises the alarm (timing profile `alarmRaiseHoldMs`). */
+    holdMs: number;
+    onAlarm: (what: 'raised' | 'cleared', message: string, evidence: Evidence, rc: ReceiverControl) => void;
+  };
 }
 
 export class ReceiverControl {
@@ -57,6 +80,13 @@ export class ReceiverControl {
   private desired: TuneTarget | null = null;
   /** The target the receiver was last verified on (tuned, selected, locked). */
   private applied: TuneTarget | null = null;
+  /**
+   * The target this agent last applied and verified by read-back, kept while the receiver is only
+   * polled (unlike `applied`, it survives a lock loss or a hang) and forgotten whenever something here
+   * changes the receiver: the baseline against which forgotten settings are recognised.
+   */
+  private readonly settings: SettingsWatch;
+  private readonly portWatch: PortWatch | null;
   private chain: Promise<unknown> = Promise.resolve();
   private cancelPoll: (() => void) | null = null;
   private closed = false;
@@ -69,12 +99,22 @@ export class ReceiverControl {
 
   constructor(private readonly opts: ReceiverControlOptions) {
     this.id = opts.id;
+    this.settings = new SettingsWatch({
+      receiverId: opts.id,
+      logger: opts.logger,
+      report: (what, message, evidence) => opts.onSettings?.(what, message, evidence, this),
+    });
     this.ladder = new RecoveryRunner({
       driver: opts.driver,
       timers: opts.clock,
       logger: opts.logger,
       policy: recoveryPolicy(opts.timing, opts.driver.capabilities.reset),
-      onEscalate: (reason) => {
+      onEscalate: (ladderReason) => {
+        // With the control link down the cause is the link (a device server, a cable), and says so.
+        const reason =
+          !this.linkUp && this.lastError
+            ? `${ladderReason} (control link down: ${this.lastError.message})`
+            : ladderReason;
         this.escalated = reason;
         opts.onAlarm?.('raised', reason, this);
       },
@@ -82,7 +122,30 @@ export class ReceiverControl {
         this.escalated = null;
         opts.onAlarm?.('cleared', reason, this);
       },
+      // A reset or LNB cycle is this agent changing the receiver: what reads back afterwards is ours.
+      onDisruptive: () => this.settings.forget(),
+      beforeReapply: () => this.readBackIfVerified(),
     });
+    const port = opts.port;
+    this.portWatch = port
+      ? new PortWatch({
+          transport: port.transport,
+          path: port.path,
+          holdMs: port.holdMs,
+          timers: opts.clock,
+          logger: opts.logger,
+          onRaise: (message, evidence) => {
+            // The ladder may have escalated on the timeouts just before the path vanished: that outage is
+            // the missing port, not a hung receiver (one alarm, naming the right cause).
+            if (this.escalated !== null && this.ladderProblem === 'unresponsive') {
+              this.escalated = null;
+              opts.onAlarm?.('cleared', `superseded: ${message}`, this);
+            }
+            port.onAlarm('raised', message, { ...evidence, receiverId: this.id }, this);
+          },
+          onClear: (message, evidence) => port.onAlarm('cleared', message, evidence, this),
+        })
+      : null;
     opts.driver.on('linkDown', (err) => {
       this.linkUp = false;
       this.applied = null;
@@ -92,9 +155,13 @@ export class ReceiverControl {
     opts.driver.on('linkUp', () => {
       this.linkUp = true;
       opts.onChange?.(this);
-      // DOMAIN.md §6: a receiver that lost power may have forgotten its settings: re-apply, idempotently.
-      const d = this.desired;
-      if (d && !this.opts.held?.()) void this.ensure(d).catch(() => undefined);
+      // DOMAIN.md §6: a receiver that lost power may have forgotten its settings: read back first (that is
+      // the evidence), then re-apply the whole tuning, idempotently.
+      if (!this.desired || this.opts.held?.()) return;
+      void this.serial(() => this.readBack()).finally(() => {
+        const d = this.desired;
+        if (d && !this.opts.held?.()) void this.ensure(d).catch(() => undefined);
+      });
     });
     opts.driver.on('lockLost', (s) => {
       this.lastStatus = s;
@@ -120,6 +187,16 @@ export class ReceiverControl {
     return this.ladder.ladder.problem;
   }
 
+  /** The receiver forgot its settings and the re-apply is not verified yet. */
+  get settingsLost(): SettingsLoss | null {
+    return this.settings.lost;
+  }
+
+  /** The serial control port's path is missing right now. */
+  get portMissing(): boolean {
+    return this.portWatch?.missing ?? false;
+  }
+
   get locked(): boolean {
     return this.lastStatus?.locked === true;
   }
@@ -143,6 +220,10 @@ export class ReceiverControl {
       }
       if (this.applied?.sharingKey === target.sharingKey && this.lastStatus?.locked) return this.lastStatus;
       this.applied = null;
+      // Tuning elsewhere changes the receiver: the old baseline no longer says what it should read back.
+      if (this.settings.verifiedKey !== target.sharingKey) this.settings.forget();
+      // Re-applying the same target blindly would hide forgotten settings: read back first.
+      else await this.readBackIfVerified();
       const d = this.opts.driver;
       try {
         let status = await d.tune(target.tuning.transponder, {
@@ -159,6 +240,7 @@ export class ReceiverControl {
           throw new ReceiverError('NO_LOCK', `no lock on ${target.tuning.key}`, { status });
         }
         this.applied = target;
+        this.settings.verifiedOn(settingsTarget(target), 'tuned and locked');
         this.healthy('tuned and locked again');
         this.opts.logger.info({ receiverId: this.id, service: target.tuning.key }, 'tuned and locked');
         this.startPolling();
@@ -168,8 +250,9 @@ export class ReceiverControl {
         this.lastError = isReceiverError(err) ? err : new ReceiverError('PROTOCOL', (err as Error).message);
         if (isReceiverError(err, 'NO_LOCK') && err.detail.status) this.lastStatus = err.detail.status;
         this.opts.onChange?.(this);
-        // A receiver that does not answer climbs the ladder (the next ensure retries the tune itself).
-        if (isReceiverError(err, 'TIMEOUT', 'PORT_CLOSED', 'CHECKSUM', 'PROTOCOL')) {
+        // A receiver that does not answer climbs the ladder (the next ensure retries the tune itself); a
+        // missing port is not the receiver's fault and has its own alarm.
+        if (isReceiverError(err, 'TIMEOUT', 'PORT_CLOSED', 'CHECKSUM', 'PROTOCOL') && !this.portMissing) {
           await this.ladder.observe({ problem: 'unresponsive' });
         }
         this.startPolling();
@@ -184,6 +267,7 @@ export class ReceiverControl {
       this.desired = null;
       this.ladder.setDesired(null);
       this.stopPolling();
+      this.settings.released();
     }
   }
 
@@ -196,14 +280,21 @@ export class ReceiverControl {
     });
   }
 
-  /** Runs one driver operation in the request queue (control socket, RPC). */
+  /**
+   * Runs one driver operation in the request queue (control socket, RPC). It may change the receiver (a
+   * reset, LNB power, a raw command): the verified baseline is re-established by the next healthy poll.
+   */
   run<T>(fn: (d: ReceiverDriver) => Promise<T>): Promise<T> {
-    return this.serial(() => fn(this.opts.driver));
+    return this.serial(() => {
+      this.settings.forget();
+      return fn(this.opts.driver);
+    });
   }
 
-  /** Forces the next `ensure` to tune again (an operator asked for a retune). */
+  /** Forces the next `ensure` to tune again (an operator asked for a retune, or a maintenance hold ended). */
   invalidate(): void {
     this.applied = null;
+    this.settings.forget();
   }
 
   /**
@@ -219,6 +310,7 @@ export class ReceiverControl {
   async close(): Promise<void> {
     this.closed = true;
     this.stopPolling();
+    this.portWatch?.close();
     await this.chain.catch(() => undefined);
   }
 
@@ -247,19 +339,22 @@ export class ReceiverControl {
       const s = await this.opts.driver.status();
       this.lastStatus = s;
       problem = classifyStatus(s, desired);
+      if (problem === 'mismatch') this.checkSettings(s);
     } catch (err) {
       this.lastError = isReceiverError(err) ? err : this.lastError;
       problem = 'unresponsive';
     }
     if (problem === null) {
       this.applied = d;
+      this.settings.verifiedOn(settingsTarget(d), 'read back as desired');
       this.healthy('status healthy again');
     } else {
       this.applied = null;
       this.opts.onChange?.(this);
     }
-    // Under a maintenance hold the technician may switch the LNB off or lose lock aligning the dish.
-    if (this.opts.held?.()) return;
+    // Under a maintenance hold the technician may switch the LNB off or lose lock aligning the dish; a
+    // missing port has its own alarm and the transport reopens it by itself.
+    if (this.opts.held?.() || (problem === 'unresponsive' && this.portMissing)) return;
     await this.ladder.observe({ problem });
   }
 
@@ -274,8 +369,40 @@ export class ReceiverControl {
     this.opts.onAlarm?.('cleared', reason, this);
   }
 
+  /**
+   * Before a re-apply of the verified target: read back once, unless a loss is already reported (a dead
+   * receiver costs one more request timeout per re-apply, which the ladder's backoff dwarfs).
+   */
+  private async readBackIfVerified(): Promise<void> {
+    if (this.settings.wantsReadBack(this.desired?.sharingKey ?? null) && !this.portMissing)
+      await this.readBack();
+  }
+
+  /** Reads the status once and checks it against the verified baseline (after a link outage). */
+  private async readBack(): Promise<void> {
+    try {
+      const s = await this.opts.driver.status();
+      this.lastStatus = s;
+      this.checkSettings(s);
+    } catch {
+      // The ensure that follows reports what is wrong.
+    }
+  }
+
+  private checkSettings(s: ReceiverStatus): void {
+    this.settings.check(s, this.desired?.sharingKey ?? null, this.opts.held?.() ?? false);
+  }
+
   private stopPolling(): void {
     this.cancelPoll?.();
     this.cancelPoll = null;
   }
+}
+
+function settingsTarget(t: TuneTarget): SettingsTarget {
+  return {
+    sharingKey: t.sharingKey,
+    service: t.tuning.key,
+    tuning: { transponder: t.tuning.transponder, serviceId: t.tuning.serviceId },
+  };
 }

@@ -49,6 +49,8 @@ export class RecorderAdapter implements RecorderPort {
   /** Results of the parts recorded by this process, per recording. */
   private readonly results = new Map<number, RecorderResult[]>();
   private readonly live = new Map<number, Recorder>();
+  /** Content issues detectors noted per recording (RecordingRun.note), for the manifest. */
+  private readonly issues = new Map<number, Set<string>>();
 
   constructor(private readonly deps: RecorderAdapterDeps) {}
 
@@ -128,6 +130,11 @@ export class RecorderAdapter implements RecorderPort {
         await done;
       },
       done,
+      note: (issue) => {
+        const set = this.issues.get(spec.recordingId) ?? new Set<string>();
+        set.add(issue.slice(0, 200));
+        this.issues.set(spec.recordingId, set);
+      },
       figures: () => {
         const now = recorder.status().bytes;
         const mono = d.clock.monotonic();
@@ -176,6 +183,13 @@ export class RecorderAdapter implements RecorderPort {
       });
       ({ gapsMs, quality, outcome } = summary);
       reason = summary.reason;
+    }
+    const issues = this.issues.get(recordingId);
+    this.issues.delete(recordingId);
+    if (issues && issues.size > 0) {
+      // Named first so the headend's recording alarm points at the right failure-table row.
+      reason = [...issues, reason].filter(Boolean).join('; ');
+      if (outcome === 'completed') outcome = 'completed_with_errors';
     }
     const iso = (ms: number) => new Date(ms).toISOString();
     return {

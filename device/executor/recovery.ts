@@ -14,12 +14,21 @@
  * 4. Occurrences whose window passed while the agent was down (and were never started) are reported
  *    `missed` with `agent_down`, so every minute the station was asked to record is accounted for.
  * Then the executor starts.
+ *
+ * Power cut (DOMAIN.md §6 "report the gap"): the store's run marker (device/store/run-marker.ts) says
+ * whether the previous run stopped cleanly. If it did not, `power_cut` is raised at once with the last
+ * sign of life, the boot time, the gap and the work that was in progress, and cleared when recovery has
+ * finished with what it did (resumed, finalised, missed, orphans killed): a fact with its fix in the
+ * headend's history. While the agent runs, the marker's heartbeat (every `telemetryIdleMs`, the agent's
+ * idle cadence) keeps "last sign of life" within a minute even on a station that records nothing.
  */
 import type { Logger } from 'pino';
 import { occurrenceKey } from '../../protocol/planner/types.js';
+import { StationAlarms } from '../link/alarms.js';
 import type { Clock, ClockSync } from '../link/clock.js';
 import { killOrphans, type OrphanReport } from '../recovery/orphans.js';
 import type { StationStore } from '../store/db.js';
+import type { RunMarker } from '../store/run-marker.js';
 import type { Executor } from './executor.js';
 import type { ExecutorStorePort } from './ports.js';
 
@@ -32,8 +41,9 @@ export interface RecoveryDeps {
   logger: Logger;
   /** Absolute recordings root (also scanned for unjournalled ffmpeg processes). */
   recordingsRoot: string;
-  timing: { recorderStopGraceMs: number; clockTrustWaitMs: number };
-  /** When the agent was last known alive before this start (ms, local clock): the journal's last entry. */
+  /** `telemetryIdleMs` paces the run marker's heartbeat. */
+  timing: { recorderStopGraceMs: number; clockTrustWaitMs: number; telemetryIdleMs: number };
+  /** Aborts a recovery still waiting (the agent is stopping); also ends the run marker's heartbeat. */
   signal?: AbortSignal;
 }
 
@@ -44,6 +54,87 @@ export interface RecoveryReport {
   resumed: string[];
   finalised: string[];
   missed: string[];
+  /** What the previous run left if it did not stop cleanly (null: clean stop, or the first start). */
+  powerCut: PowerCut | null;
+}
+
+type Evidence = Record<string, number | string | boolean | null>;
+
+/** An unclean stop found at start. */
+export interface PowerCut {
+  message: string;
+  evidence: Evidence;
+}
+
+export interface PowerCutInput {
+  /** What the previous run left in the store (device/store/run-marker.ts); null = no marker. */
+  previous: RunMarker | null;
+  /** The journal's newest row (ISO), a sign of life too. */
+  journalLastAt: string | null;
+  /** This start (agent clock, ms). */
+  bootAt: number;
+  boot: number;
+  /** Occurrences the journal shows in progress. */
+  inProgress: number;
+  /** Recorder processes the process journal still lists. */
+  recorders: number;
+}
+
+const seconds = (ms: number) =>
+  ms < 120_000
+    ? `${Math.round(ms / 1000)} s`
+    : ms < 7_200_000
+      ? `${Math.round(ms / 60_000)} min`
+      : `${(ms / 3_600_000).toFixed(1)} h`;
+
+/**
+ * Did the previous run end without a clean stop, and what does the technician need to know (pure)? No
+ * marker (a new database, or one from before markers) and a clean stop are not power cuts.
+ */
+export function detectPowerCut(i: PowerCutInput): PowerCut | null {
+  const p = i.previous;
+  if (!p || p.stoppedAt !== null) return null;
+  const seen = [p.lastSeenAt, i.journalLastAt].filter((x): x is string => x !== null);
+  const lastMs = Math.max(...seen.map((x) => Date.parse(x)).filter(Number.isFinite));
+  const lastSeenAt = Number.isFinite(lastMs) ? new Date(lastMs).toISOString() : p.lastSeenAt;
+  // After a power cut without an RTC the clock may read earlier than the last sign of life (DESIGN.md §6):
+  // then the gap is unknown, not negative.
+  const gapMs = Number.isFinite(lastMs) && i.bootAt >= lastMs ? i.bootAt - lastMs : null;
+  const work =
+    i.inProgress > 0
+      ? `; ${i.inProgress} occurrence${i.inProgress === 1 ? ' was' : 's were'} in progress`
+      : '; nothing was recording';
+  return {
+    message: `agent restarted after an unclean stop (power cut or crash): last sign of life ${lastSeenAt}, ${gapMs === null ? 'gap unknown (clock behind the last sign of life)' : `dark for ${seconds(gapMs)}`}${work}`,
+    evidence: {
+      previousBoot: p.boot,
+      previousStartedAt: p.startedAt,
+      lastSeenAt,
+      bootAt: new Date(i.bootAt).toISOString(),
+      boot: i.boot,
+      gapMs,
+      occurrencesInProgress: i.inProgress,
+      recordersLeftRunning: i.recorders,
+    },
+  };
+}
+
+/** Keeps the run marker's "last seen" fresh until `signal` aborts. */
+function heartbeat(store: StationStore, clock: Clock, everyMs: number, signal: AbortSignal): void {
+  let cancel = () => {};
+  const tick = () => {
+    cancel = clock.schedule(everyMs, () => {
+      if (signal.aborted) return;
+      try {
+        store.runs.beat(new Date(clock.now()).toISOString());
+      } catch {
+        return; // the store closed under us: the agent is stopping
+      }
+      tick();
+    });
+  };
+  signal.addEventListener('abort', () => cancel(), { once: true });
+  tick();
 }
 
 /** Resolves when the clock can be used (see the header), with how. */
@@ -79,6 +170,28 @@ export async function waitForClock(
 export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
   const { store, executor, logger } = deps;
   const startedAtLocal = deps.clock.now();
+  // Before anything else (and before the first await): what did the previous run leave?
+  const boot = store.counters.current().n;
+  const powerCut = detectPowerCut({
+    previous: store.runs.begin(boot, new Date(startedAtLocal).toISOString()),
+    journalLastAt: store.journal.lastAt(),
+    bootAt: startedAtLocal,
+    boot,
+    inProgress: store.journal.unfinished().length,
+    recorders: store.processes.live().length,
+  });
+  if (deps.signal) heartbeat(store, deps.clock, deps.timing.telemetryIdleMs, deps.signal);
+  const alarms = new StationAlarms(
+    (body) => {
+      deps.port.transaction((tx) => deps.port.event(tx, body));
+      deps.port.committed();
+    },
+    () => deps.clockSync.headendNow(),
+  );
+  if (powerCut) {
+    logger.warn(powerCut.evidence, powerCut.message);
+    alarms.raise('power_cut', powerCut.message, powerCut.evidence);
+  }
   const orphans = await killOrphans({
     journal: store.processes,
     logger,
@@ -99,7 +212,7 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
     'recovery: clock ready',
   );
 
-  const report: RecoveryReport = { orphans, ...gate, resumed: [], finalised: [], missed: [] };
+  const report: RecoveryReport = { orphans, ...gate, resumed: [], finalised: [], missed: [], powerCut };
   const now = deps.clockSync.headendNow();
   for (const j of store.journal.unfinished()) {
     const rec = store.recordings.byOccurrence(j.entryId, j.nominalStart);
@@ -163,5 +276,16 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
     'recovery: journal reconciled',
   );
   executor.start();
+  if (powerCut) {
+    alarms.clear('power_cut', {
+      resumed: report.resumed.length,
+      finalised: report.finalised.length,
+      missed: report.missed.length,
+      orphansKilled: orphans.length,
+      clock: gate.clock,
+      waitedMs: Math.round(gate.waitedMs),
+      recoveredAt: new Date(deps.clockSync.headendNow()).toISOString(),
+    });
+  }
   return report;
 }

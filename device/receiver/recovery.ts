@@ -219,6 +219,16 @@ export interface RecoveryRunnerDeps {
   onClear: (reason: string) => void;
   /** How long the LNB stays off in an LNB power cycle. */
   lnbOffMs?: number;
+  /**
+   * Called before a reset or an LNB power cycle: the ladder itself is changing the receiver, so a read-back
+   * that differs afterwards is not the receiver forgetting its settings (device/receiver/settings-check.ts).
+   */
+  onDisruptive?: (kind: 'reset' | 'lnb-cycle') => void;
+  /**
+   * Called before the ladder re-applies: the caller reads back first, so a receiver that lost power and
+   * came back on factory settings is seen as such before the re-apply hides it (DOMAIN.md §6).
+   */
+  beforeReapply?: () => Promise<void>;
 }
 
 /** Carries out the ladder's decisions on a driver. One observation at a time. */
@@ -258,13 +268,16 @@ export class RecoveryRunner {
       log.warn({ action: action.kind, problem: obs.problem, rung: state.rung }, action.reason);
       switch (action.kind) {
         case 'reapply':
+          await this.deps.beforeReapply?.();
           await this.reapply();
           break;
         case 'reset':
+          this.deps.onDisruptive?.('reset');
           await this.deps.driver.reset();
           await this.reapply();
           break;
         case 'lnb-cycle':
+          this.deps.onDisruptive?.('lnb-cycle');
           await this.deps.driver.setLnbPower(false);
           await sleep(this.deps.timers, this.deps.lnbOffMs ?? 2000);
           await this.deps.driver.setLnbPower(true);
@@ -290,13 +303,18 @@ export class RecoveryRunner {
     const desired = this.desired;
     if (!desired) return { kind: 'none', reason: 'no desired tuning' };
     let problem: RecoveryProblem | null;
+    let contentFault = false;
     try {
-      problem = classifyStatus(await this.deps.driver.status(), desired);
+      const status = await this.deps.driver.status();
+      problem = classifyStatus(status, desired);
+      // A scrambled or vanished service starves the recorder too, but a reset cannot fix either: the
+      // station raises `scrambled` / `service_missing` instead (DOMAIN.md §6; device/detect/).
+      contentFault = status.alarms.includes('scrambled') || status.alarms.includes('serviceMissing');
     } catch (err) {
       if (!isReceiverError(err, 'TIMEOUT', 'CHECKSUM', 'PORT_CLOSED', 'PROTOCOL')) throw err;
       problem = 'unresponsive';
     }
-    if (problem === null && extra.streamFrozen) problem = 'stream-frozen';
+    if (problem === null && extra.streamFrozen && !contentFault) problem = 'stream-frozen';
     return this.observe({
       problem,
       ...(extra.sunOutage === undefined ? {} : { sunOutage: extra.sunOutage }),

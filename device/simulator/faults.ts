@@ -18,6 +18,17 @@ import type { Cancel, Timers } from '../receiver/timers.js';
  * - `power-cut`   no answers and no stream while active; afterwards the receiver has forgotten its
  *                 settings (DOMAIN.md §6: receiver forgets settings after power loss).
  * - `freeze`      the transport stream stops while the receiver still reports lock (DOMAIN.md §6).
+ * - `scrambled`   the service is scrambled (DOMAIN.md §6): the alarm bitmap shows `scrambled` and this
+ *                 receiver's output carries its elementary streams with the scrambling bits set and random
+ *                 payload (PAT/PMT/SDT clear) — what a recorder gets from a service it cannot descramble.
+ * - `service-missing` the service left the multiplex (DOMAIN.md §6, service reshuffle): the bitmap shows
+ *                 `serviceMissing`, the output's PAT no longer lists the programme (valid CRC) and its PMT
+ *                 and elementary-stream packets are gone.
+ * - `black`       black picture and silence with good RF (DOMAIN.md §6): lock and C/N stay normal, the
+ *                 output switches to a black/silent variant of the same service (same service id and PIDs).
+ *                 With `service` set it only affects receivers on that line-up key — injected at every
+ *                 receiver of a simulator process (the control line), that is an upstream black on one
+ *                 service, and they all share one black source through the stream hub.
  */
 export const FAULT_KINDS = [
   'fade',
@@ -29,6 +40,9 @@ export const FAULT_KINDS = [
   'deaf',
   'power-cut',
   'freeze',
+  'scrambled',
+  'service-missing',
+  'black',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -45,11 +59,16 @@ export const FaultStep = z
     depthDb: z.number().min(0).max(60).optional(),
     /** `garbage` only: bytes of noise before each reply. */
     bytes: z.number().int().min(1).max(1024).optional(),
+    /** `black` only: the line-up key of the service that goes black (omitted: whatever is tuned). */
+    service: z.string().min(1).max(64).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (s.kind === 'fade' && s.depthDb === undefined) {
       ctx.addIssue({ code: 'custom', path: ['depthDb'], message: 'a fade needs depthDb' });
+    }
+    if (s.kind !== 'black' && s.service !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'only a black fault names a service' });
     }
   });
 export type FaultStep = z.infer<typeof FaultStep>;
@@ -69,6 +88,15 @@ export interface ActiveFaults {
   deaf: boolean;
   powerCut: boolean;
   freeze: boolean;
+  scrambled: boolean;
+  serviceMissing: boolean;
+  /** Black/silent: every service (`all`) or only these line-up keys. */
+  black: { all: boolean; services: string[] };
+}
+
+/** Whether the black fault covers the service `key`. */
+export function blackCovers(active: ActiveFaults, key: string): boolean {
+  return active.black.all || active.black.services.includes(key);
 }
 
 export interface FaultEvents {
@@ -136,6 +164,9 @@ export class FaultSchedule extends EventEmitter<FaultEvents> {
       deaf: false,
       powerCut: false,
       freeze: false,
+      scrambled: false,
+      serviceMissing: false,
+      black: { all: false, services: [] },
     };
     for (const { step, active } of this.running) {
       if (!active) continue;
@@ -166,6 +197,16 @@ export class FaultSchedule extends EventEmitter<FaultEvents> {
           break;
         case 'freeze':
           a.freeze = true;
+          break;
+        case 'scrambled':
+          a.scrambled = true;
+          break;
+        case 'service-missing':
+          a.serviceMissing = true;
+          break;
+        case 'black':
+          if (step.service === undefined) a.black.all = true;
+          else if (!a.black.services.includes(step.service)) a.black.services.push(step.service);
           break;
       }
     }

@@ -3,7 +3,9 @@
  * forwards each datagram to every subscribed receiver output (DESIGN.md §7: one test source per service in
  * use, fanned out, so 102 simulated stations fit on 2 cores). Datagrams are forwarded whole (7×188 = 1316
  * bytes, DOMAIN.md §4), so TS packets are never split. Each output can be paused (receiver unlocked, or the
- * "freeze" fault: the receiver still reports lock but no bytes flow, DOMAIN.md §6).
+ * "freeze" fault: the receiver still reports lock but no bytes flow, DOMAIN.md §6), and can carry a
+ * transform that rewrites what THIS output receives (scrambled service, service gone from the PAT:
+ * ts-faults.ts) without touching the other subscribers of the same source.
  */
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
@@ -36,9 +38,16 @@ function isMulticast(host: string): boolean {
   return first >= 224 && first <= 239;
 }
 
+/**
+ * Rewrites one datagram for one output. It must not modify `datagram` (shared by every output): it returns
+ * it as it is, a modified copy, or null to send nothing.
+ */
+export type DatagramTransform = (datagram: Buffer) => Buffer | null;
+
 /** One subscriber's output and its counters. */
 export class RelayOutput {
   paused = false;
+  transform: DatagramTransform | null = null;
   datagrams = 0;
   bytes = 0;
   /** Epoch ms of the first forwarded datagram (for "tune → first stream byte" measurements). */
@@ -108,10 +117,12 @@ export class UdpRelay {
     this.received++;
     for (const out of this.outputs) {
       if (out.paused) continue;
+      const data = out.transform ? out.transform(msg) : msg;
+      if (data === null || data.length === 0) continue;
       out.datagrams++;
-      out.bytes += msg.length;
+      out.bytes += data.length;
       out.firstByteAt ??= this.now();
-      this.socket.send(msg, out.target.port, out.target.host, (err) => {
+      this.socket.send(data, out.target.port, out.target.host, (err) => {
         // Nobody listening on a unicast port is normal (recorder not started): ICMP errors are ignored.
         if (err) this.log.trace({ err: err.message, port: out.target.port }, 'relay send failed');
       });

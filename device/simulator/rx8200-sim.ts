@@ -26,11 +26,12 @@ import {
 } from '../../protocol/rx8200/index.js';
 import type { Cancel, Timers } from '../receiver/timers.js';
 import type { SimLine } from './endpoints.js';
-import { type ActiveFaults, type FaultKind, FaultSchedule } from './faults.js';
+import { type ActiveFaults, blackCovers, type FaultKind, FaultSchedule } from './faults.js';
 import { parseUdpUrl, type UdpTarget } from './relay.js';
 import { SignalModel, type SignalModelOptions, type SignalReading, seededRandom } from './signal-model.js';
 import { answerStatus, applySet, FACTORY_SETTINGS, type SimSettings } from './sim-commands.js';
-import type { StreamHub, StreamSubscription } from './stream-source.js';
+import type { SourceService, StreamHub, StreamSubscription } from './stream-source.js';
+import { TsFaultFilter, type TsFaultMode } from './ts-faults.js';
 
 export interface SimulatorOptions {
   /** Bus address 0–999 (factory default 2, DOMAIN.md §3). */
@@ -103,6 +104,8 @@ export class Rx8200Simulator extends EventEmitter<SimulatorEvents> {
   private reading: SignalReading = { cnDb: null, levelRaw: 0, locked: false, ber: null };
   private busyUntil = 0;
   private subscription: { key: string; sub: Promise<StreamSubscription | null> } | null = null;
+  /** What the scrambled / service-missing faults do to this receiver's output now (read per datagram). */
+  private tsMode: TsFaultMode = { scrambled: false, serviceMissing: false };
   private readonly cancels = new Set<Cancel>();
   private cancelTick: Cancel | null = null;
   private closed = false;
@@ -192,12 +195,15 @@ export class Rx8200Simulator extends EventEmitter<SimulatorEvents> {
     if (active.lnbShort && this.settings.lnbPower) alarms.push('lnbShort');
     if (this.reading.levelRaw < 30) alarms.push('signalLevelLow');
     if (this.reading.ber !== null && this.reading.ber > 1e-4) alarms.push('berThreshold');
-    if (this.locked && this.serviceId !== null && !service) alarms.push('serviceMissing');
+    const missing = this.serviceId !== null && (!service || active.serviceMissing);
+    if (this.locked && missing) alarms.push('serviceMissing');
+    // The CA status: the IRD cannot descramble the selected service (DOMAIN.md §6 "Scrambled service").
+    if (this.locked && service && !missing && active.scrambled) alarms.push('scrambled');
     return {
       settings: this.settings,
       serviceId: this.serviceId,
       serviceName: service?.name ?? '',
-      serviceRunning: this.locked && service !== null,
+      serviceRunning: this.locked && service !== null && !missing,
       locked: this.locked,
       reading: this.reading,
       alarms,
@@ -298,19 +304,50 @@ export class Rx8200Simulator extends EventEmitter<SimulatorEvents> {
   private reconcileStream(active: ActiveFaults): void {
     const service = this.locked && !active.powerCut ? this.currentService() : null;
     const want = service && this.output && this.deps.hub ? service : null;
-    if (this.subscription && this.subscription.key !== want?.key) void this.stopStream();
-    if (want && !this.subscription && this.output && this.deps.hub) {
+    // A black feed is another source of the same service (same id and PIDs), shared through the hub.
+    const black = want !== null && blackCovers(active, want.key);
+    const key = want ? (black ? `${want.key}#black` : want.key) : null;
+    if (this.subscription && this.subscription.key !== key) void this.stopStream();
+    this.tsMode = { scrambled: active.scrambled, serviceMissing: active.serviceMissing };
+    if (want && key && !this.subscription && this.output && this.deps.hub) {
       const hub = this.deps.hub;
       const target = this.output;
-      const sub = hub.subscribe(want, target).catch((err: unknown) => {
-        this.log.error({ err: String(err) }, 'cannot start the stream');
-        return null;
-      });
-      this.subscription = { key: want.key, sub };
-      this.emit('stream', want.key);
+      const source: SourceService = {
+        key,
+        name: want.name,
+        serviceId: want.serviceId,
+        variant: black ? 'black' : 'normal',
+      };
+      const sub = hub.subscribe(source, target).then(
+        (s) => {
+          s.setTransform(this.transformFor(want.serviceId));
+          return s;
+        },
+        (err: unknown) => {
+          this.log.error({ err: String(err) }, 'cannot start the stream');
+          return null;
+        },
+      );
+      this.subscription = { key, sub };
+      this.emit('stream', key);
     }
     const current = this.subscription;
     if (current) void current.sub.then((s) => s?.setPaused(active.freeze));
+  }
+
+  /**
+   * This output's scrambled / service-missing rewrite. The filter reads every datagram to learn the
+   * service's PIDs while the stream is clear; it copies and rewrites only while a fault is on.
+   */
+  private transformFor(serviceId: number): (datagram: Buffer) => Buffer | null {
+    // Its own noise, so scrambling does not shift the signal model's seeded sequence.
+    const filter = new TsFaultFilter(serviceId, seededRandom(serviceId));
+    const clear: TsFaultMode = { scrambled: false, serviceMissing: false };
+    return (datagram) => {
+      const mode = this.tsMode;
+      if (!mode.scrambled && !mode.serviceMissing) return filter.apply(datagram, clear);
+      return filter.apply(Buffer.from(datagram), mode);
+    };
   }
 
   private async stopStream(): Promise<void> {

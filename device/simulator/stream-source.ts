@@ -13,7 +13,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Cancel, Timers } from '../receiver/timers.js';
 import { Backoff } from '../receiver/transports/backoff.js';
-import { type RelayOutput, UdpRelay, type UdpTarget } from './relay.js';
+import { type DatagramTransform, type RelayOutput, UdpRelay, type UdpTarget } from './relay.js';
 
 /** The service a source plays (a subset of the line-up's ServiceTuning). */
 export interface SourceService {
@@ -22,6 +22,11 @@ export interface SourceService {
   name: string;
   /** DVB service id = programme number of the generated stream. */
   serviceId: number;
+  /**
+   * `black`: the same service (same id and PIDs) with a black picture and silence — what a station
+   * receives when the broadcaster's feed goes black (DOMAIN.md §6). Default: the normal test picture.
+   */
+  variant?: 'normal' | 'black';
 }
 
 /** Spawns a process; `child_process.spawn` in production (DESIGN.md §2: process spawners are passed in). */
@@ -49,6 +54,7 @@ export function testSourceArgs(
   const h = options.height ?? 240;
   const fps = options.frameRate ?? 25;
   const tone = 400 + (service.serviceId % 12) * 100;
+  const black = service.variant === 'black';
   return [
     '-hide_banner',
     '-nostats',
@@ -59,11 +65,12 @@ export function testSourceArgs(
     '-f',
     'lavfi',
     '-i',
-    `testsrc=size=${w}x${h}:rate=${fps}`,
+    black ? `color=c=black:size=${w}x${h}:rate=${fps}` : `testsrc=size=${w}x${h}:rate=${fps}`,
     '-f',
     'lavfi',
     '-i',
-    `sine=frequency=${tone}:sample_rate=48000`,
+    // Same audio layout (mono, 48 kHz) either way, so the PMT and PIDs do not change with the variant.
+    black ? 'anullsrc=channel_layout=mono:sample_rate=48000' : `sine=frequency=${tone}:sample_rate=48000`,
     '-c:v',
     'mpeg2video',
     '-b:v',
@@ -114,6 +121,8 @@ export interface StreamSubscription {
   readonly output: RelayOutput;
   /** Pause/resume forwarding (unlock, freeze fault). */
   setPaused(paused: boolean): void;
+  /** Rewrite what this subscriber receives (scrambled / service-missing faults), or null for the clear stream. */
+  setTransform(transform: DatagramTransform | null): void;
   close(): void;
 }
 
@@ -194,6 +203,9 @@ export class StreamHub {
       output,
       setPaused: (paused) => {
         output.paused = paused;
+      },
+      setTransform: (transform) => {
+        output.transform = transform;
       },
       close: () => {
         if (closed) return;

@@ -16,6 +16,7 @@ import { OutboxRepo } from './outbox.js';
 import { RecorderProcessesRepo } from './recorder-processes.js';
 import { RecordingsRepo } from './recordings.js';
 import { RpcRidsRepo } from './rpc-rids.js';
+import { RunMarkerRepo } from './run-marker.js';
 import { ScheduleRepo } from './schedule.js';
 import { runInTransaction, type StoreTx } from './tx.js';
 
@@ -44,6 +45,8 @@ export interface StationStore {
   readonly processes: RecorderProcessesRepo;
   readonly counters: CountersRepo;
   readonly rpc: RpcRidsRepo;
+  /** Which agent run is live and whether the last one stopped cleanly (power-cut detection). */
+  readonly runs: RunMarkerRepo;
   /**
    * Runs `fn` in one IMMEDIATE transaction: a journal row and the event reporting it commit together or not
    * at all. `fn` must be synchronous. Nested calls become savepoints.
@@ -93,6 +96,7 @@ export function openStationStore(path: string, deps: StationStoreDeps = {}): Sta
       processes: new RecorderProcessesRepo(db),
       counters: new CountersRepo(db),
       rpc: new RpcRidsRepo(db),
+      runs: new RunMarkerRepo(db),
       transaction: (fn) => runInTransaction(db, fn),
       close() {
         if (!db.open) return;

@@ -8,7 +8,7 @@ import type { AlarmKind } from '../../protocol/registry.js';
 import { cause as mkCause, evidence as mkEvidence } from './causes.js';
 import type { Core } from './engine-core.js';
 import { trackLoss } from './engine-fleet.js';
-import { evaluateTelemetry } from './telemetry-rules.js';
+import { evaluateTelemetry, type RuleReport } from './telemetry-rules.js';
 import { trendVerdict } from './trend.js';
 
 /** Observes one live telemetry message of `station` at `at` (headend time). */
@@ -45,7 +45,8 @@ export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?
   );
   updateCarrierMargins(core, station);
   const reported = new Set<string>();
-  for (const r of v.reports) {
+  for (const report of v.reports) {
+    const r = explainedByService(core, station, report);
     reported.add(core.keyOf(station, r.kind, r.subject));
     core.apply(station, r, 'telemetry', now);
   }
@@ -78,6 +79,30 @@ export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?
       evaluateTrend(core, station, s.receiver, s.carrier, now);
   }
   trackLoss(core, station);
+}
+
+/** Stream alarms a station-reported service fault explains (DOMAIN.md §6: scrambled, service reshuffle). */
+export const SERVICE_EXPLAINED: readonly AlarmKind[] = ['stream_frozen', 'recorder_stalled'];
+const SERVICE_CAUSES: readonly AlarmKind[] = ['scrambled', 'service_missing'];
+
+/**
+ * The station's `scrambled` or `service_missing` alarm on `r`'s receiver explains a frozen or stalled
+ * recorder: the report is zeroed (its evidence names the cause) so the technician sees the cause once.
+ */
+export function explainedByService(core: Core, station: string, r: RuleReport): RuleReport {
+  if (r.level === 0 || !SERVICE_EXPLAINED.includes(r.kind)) return r;
+  const cause = SERVICE_CAUSES.find(
+    (k) => (core.entries.get(core.keyOf(station, k, r.subject))?.hold.rawLevel() ?? 0) > 0,
+  );
+  if (!cause) return r;
+  return {
+    ...r,
+    level: 0,
+    evidence: mkEvidence(`${r.evidence.text} — explained by the station's ${cause} alarm on ${r.subject}`, {
+      ...r.evidence.facts,
+      explainedBy: cause,
+    }),
+  };
 }
 
 /** Other stations on `carrier` at margin warning or worse, of all reporting it: O(1) (10 000 stations). */

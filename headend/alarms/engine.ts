@@ -38,7 +38,7 @@ import { ALARM_KINDS, type AlarmKind } from '../../protocol/registry.js';
 import { cause as mkCause, evidence as mkEvidence, utc } from './causes.js';
 import { type AlarmEngineDeps, createCore } from './engine-core.js';
 import { restoreFleet, tickFleets, trackLoss } from './engine-fleet.js';
-import { observeTelemetry } from './engine-telemetry.js';
+import { explainedByService, observeTelemetry, SERVICE_EXPLAINED } from './engine-telemetry.js';
 import type { RecordingObservation, ScheduleObservation, StationAlarmEvent } from './station-rules.js';
 import {
   bestClockSample,
@@ -198,6 +198,17 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       const r = { ...stationAlarmReport(ev, peers), carrier: rx?.carrier ?? null };
       core.apply(station, r, `station:${ev.alarmId}`, now, { raise: 0, clear: 0 });
       st.stationAlarms.set(ev.alarmId, core.keyOf(station, r.kind, r.subject));
+      if ((ev.kind === 'scrambled' || ev.kind === 'service_missing') && ev.receiverId) {
+        // A frozen/stalled recorder still in its hold is this cause's consequence: drop it now.
+        for (const k of SERVICE_EXPLAINED) {
+          const e = entries.get(core.keyOf(station, k, ev.receiverId));
+          const src = e?.hold.sources.get('telemetry');
+          if (!e || !src || src.level === 0) continue;
+          const held = { kind: k, subject: ev.receiverId, level: src.level, cause: src.cause };
+          const r2 = { ...held, evidence: src.evidence, carrier: src.carrier ?? null };
+          core.apply(station, explainedByService(core, station, r2), 'telemetry', now);
+        }
+      }
     },
     observeSchedule(station, o) {
       const now = core.nowOf(o.at);

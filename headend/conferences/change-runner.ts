@@ -7,8 +7,15 @@
  * (SSE) hear of it last.
  */
 import type { Logger } from 'pino';
+import { type CommitTiming, commitPrepared } from '../scheduling/commit.js';
 import type { CompileWarning } from '../scheduling/compile.js';
-import { type IssuedVersion, issueDocuments } from '../scheduling/documents.js';
+import {
+  type IssuedVersion,
+  type IssueOutcome,
+  issueDocuments,
+  prepareDocuments,
+  writePrepared,
+} from '../scheduling/documents.js';
 import type { EntryChange, Scheduling } from '../scheduling/entries.js';
 import type { Target } from '../scheduling/entry-schema.js';
 import type { Store } from '../store/index.js';
@@ -24,6 +31,8 @@ export interface ConferenceSaveResult {
   /** Stations that got a new schedule document. */
   issued: IssuedVersion[];
   warnings: CompileWarning[];
+  /** The read phase and the write transaction (headend/scheduling/commit.ts). */
+  timing: CommitTiming;
 }
 
 /** A lifecycle change, for live listeners (SSE). */
@@ -53,7 +62,7 @@ export function invalid(err: import('zod').ZodError): ConferenceError {
 
 export interface ChangeRunnerDeps {
   store: Store;
-  scheduling: Pick<Scheduling, 'applyChange' | 'entries'>;
+  scheduling: Pick<Scheduling, 'planChange' | 'entries'>;
   repo: ConferencesRepo;
   tracker: Pick<AttendanceTracker, 'changed'>;
   publish(stationIds: readonly string[]): void;
@@ -132,8 +141,9 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
   };
 
   /**
-   * Runs one change in a transaction: the entry change (if any), the documents, the conference row as
-   * `next` returns it, the stations' required versions, the audit row; publishes after the commit.
+   * Runs one change: the entry change (if any), the documents, the conference row as `next` returns it, the
+   * stations' required versions and the audit row commit together; publishes after the commit. Validated
+   * and compiled from a read snapshot, then written in a short transaction (headend/scheduling/commit.ts).
    */
   const commit = (
     op: ConferenceChange['op'],
@@ -143,14 +153,13 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
   ): ConferenceSaveResult => {
     const at = now();
     const atIso = at.toISOString();
-    const { next, targets, issued, warnings } = store.transaction(() => {
-      const r = run();
-      const affected = r.change ? scheduling.applyChange(r.change, actor).affected : new Set<string>();
-      const outcome = issueDocuments(
-        { store, entries: scheduling.entries, timeZone: deps.timeZone },
-        affected,
-        at,
-      );
+    const docs = { store, entries: scheduling.entries, timeZone: deps.timeZone };
+
+    /** The conference's own rows, after the entry and its documents, in the same write transaction. */
+    const writeConference = (
+      r: { next: StoredConference; details?: Record<string, unknown> },
+      outcome: IssueOutcome,
+    ) => {
       const entry = scheduling.entries.get(r.next.id);
       const targets =
         op === 'cancel' ? repo.stations(r.next.id).map((s) => s.stationId) : (entry?.stations ?? []);
@@ -185,7 +194,28 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
         },
       });
       return { next, targets, issued: outcome.issued, warnings: outcome.warnings };
-    });
+    };
+
+    const { result, timing } = commitPrepared(
+      store,
+      () => {
+        const r = run();
+        const plan = r.change ? scheduling.planChange(r.change, actor) : null;
+        const prepared =
+          plan && !plan.resolvesGuide
+            ? prepareDocuments(docs, plan.affected, at, { overlay: { id: plan.entryId, entry: plan.after } })
+            : null;
+        return { r, plan, prepared };
+      },
+      ({ r, plan, prepared }) => {
+        plan?.write();
+        const outcome = prepared
+          ? writePrepared(store, prepared)
+          : issueDocuments(docs, plan?.affected ?? new Set<string>(), at);
+        return writeConference(r, outcome);
+      },
+    );
+    const { next, targets, issued, warnings } = result;
     if (issued.length > 0) deps.publish(issued.map((i) => i.stationId));
     // Sun-outage warnings are derived data and cost up to ~1 ms a station near an equinox: computed after
     // the commit, so the change's transaction stays short (DESIGN.md §7: ≤ ~20 ms beside the broker).
@@ -203,11 +233,14 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
         issued: issued.length,
         start: v.start,
         end: v.end,
+        prepareMs: Math.round(timing.prepareMs * 10) / 10,
+        writeMs: Math.round(timing.writeMs * 10) / 10,
+        attempts: timing.attempts,
       },
       `conference ${op}: ${issued.length} station document(s) issued`,
     );
     deps.emit({ op, conference: v });
-    return { conference: v, issued, warnings };
+    return { conference: v, issued, warnings, timing };
   };
 
   /** Edits the times/fields of a live conference through the same path as `update`. */

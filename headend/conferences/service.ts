@@ -48,7 +48,7 @@ export type { ConferenceChange, ConferenceSaveResult } from './change-runner.js'
 
 export interface ConferenceServiceDeps {
   store: Store;
-  scheduling: Pick<Scheduling, 'applyChange' | 'entries'>;
+  scheduling: Pick<Scheduling, 'planChange' | 'entries'>;
   /** Publishes the newest document of these stations (the publisher's `kickSchedules`). */
   publish(stationIds: readonly string[]): void;
   fleet: FleetView;

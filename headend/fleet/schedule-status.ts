@@ -61,13 +61,6 @@ export function createScheduleTracker(deps: {
   const now = deps.now ?? (() => new Date());
   const applied = new Map<string, AppliedReport | null>();
   const rejected = new Map<string, RejectionReport | null>();
-  // The newest document's version and hash, without its bytes (status is asked for after every report).
-  const newest = store.db.prepare<
-    [string],
-    { epoch: number; n: number; sha256: string; issued_at: string; published_at: string | null }
-  >(
-    'SELECT epoch, n, sha256, issued_at, published_at FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1',
-  );
   // One prepared look-up per report (every station reports after every document it applies).
   const issuedHash = store.db.prepare<[string, number, number], { sha256: string }>(
     'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
@@ -81,7 +74,12 @@ export function createScheduleTracker(deps: {
       alarms.clear('schedule_unknown_version', stationId);
       return;
     }
-    const issued = issuedHash.get(stationId, a.version.epoch, a.version.n);
+    // Usually the station applied the newest version: its hash is in the repo's cached head.
+    const head = store.schedules.head(stationId);
+    const issued =
+      head && compareVersions(head.version, a.version) === 0
+        ? head
+        : issuedHash.get(stationId, a.version.epoch, a.version.n);
     const version = issued !== undefined;
     const exact = issued?.sha256 === a.hash;
     if (exact) {
@@ -116,14 +114,16 @@ export function createScheduleTracker(deps: {
       rejected.set(stationId, r);
     },
     status(stationId) {
-      const d = newest.get(stationId);
+      // The newest document's version and hash, without its bytes (cached by the repo between writes:
+      // status is asked for after every report).
+      const d = store.schedules.head(stationId);
       const a = applied.get(stationId) ?? null;
       const desired = d
         ? {
-            version: { epoch: d.epoch, n: d.n },
+            version: { epoch: d.version.epoch, n: d.version.n },
             sha256: d.sha256,
-            issuedAt: d.issued_at,
-            publishedAt: d.published_at,
+            issuedAt: d.issuedAt,
+            publishedAt: d.publishedAt,
           }
         : null;
       const inSync =

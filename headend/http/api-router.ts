@@ -87,11 +87,17 @@ export function createApi(ctx: ApiContext): Api {
       const s = ctx.store.stations.get(stationId);
       if (s) ctx.sse.publish({ type: 'station', stations: [stationId], data: stationLive(ctx, s) });
     };
+    // The connection each station had at its last change: presence also changes while a station stays
+    // online (a new birth after every applied document — 5 000 of them per fleet-wide push), and only a
+    // station that comes BACK can have missed requests.
+    const lastConnection = new Map<string, string>();
     offs.push(
       fleet.presence.onChange((p) => {
         pushStation(p.stationId);
+        const before = lastConnection.get(p.stationId);
+        lastConnection.set(p.stationId, p.connection);
         // A station that is back gets the protect/delete requests it missed.
-        if (p.connection === 'online') void requests.retryPending(p.stationId);
+        if (p.connection === 'online' && before !== 'online') void requests.retryPending(p.stationId);
       }),
     );
     offs.push(

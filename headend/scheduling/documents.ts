@@ -6,8 +6,10 @@
  * county's stations); a station whose newest document is from an older epoch (after a restore) always gets
  * a new one, which it accepts as newer.
  */
+import { createHash } from 'node:crypto';
 import type { ScheduleVersion } from '../../protocol/messages/common.js';
 import { createGuideLinkStore } from '../guide/guide-links.js';
+import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/index.js';
 import type { Station } from '../store/stations.js';
 import {
@@ -67,15 +69,36 @@ function stationReader(deps: DocumentsDeps): (id: string) => Station | undefined
   };
 }
 
-/** Compiles `stationIds` as the database is now (inside a transaction when the caller needs consistency). */
+/**
+ * An entry to compile in place of the stored one (a change planned but not yet written,
+ * entry-changes.ts): `entry` null means deleted.
+ */
+export interface EntryOverlay {
+  id: string;
+  entry: StoredEntry | null;
+}
+
+/** Live entries as the database has them, with `overlay` applied. */
+function liveEntries(deps: DocumentsDeps, overlay?: EntryOverlay): StoredEntry[] {
+  const stored = deps.entries.list();
+  if (!overlay) return stored;
+  const rest = stored.filter((e) => e.id !== overlay.id);
+  return overlay.entry ? [...rest, overlay.entry] : rest;
+}
+
+/**
+ * Compiles `stationIds` as the database is now, with `overlay` in place of its stored entry (read inside
+ * one transaction when the caller needs a consistent snapshot).
+ */
 export function compileStations(
   deps: DocumentsDeps,
   stationIds: Iterable<string>,
   now: Date,
+  overlay?: EntryOverlay,
 ): CompiledStation[] {
   // One read of the live entries for all stations (a conference for "all" is one row, not 102 queries).
   const byStation = new Map<string, StoredEntry[]>();
-  for (const e of deps.entries.list()) {
+  for (const e of liveEntries(deps, overlay)) {
     for (const s of e.stations) {
       const list = byStation.get(s);
       if (list) list.push(e);
@@ -118,20 +141,39 @@ export function compileStations(
   return out;
 }
 
+/** A document built from a read snapshot, to be written by `writePrepared`. */
+export interface PreparedDoc {
+  stationId: string;
+  version: ScheduleVersion;
+  doc: Buffer;
+  sha256: string;
+}
+
+/** What `prepareDocuments` read and built; nothing is written yet. */
+export interface PreparedDocuments {
+  docs: PreparedDoc[];
+  unchanged: string[];
+  warnings: CompileWarning[];
+  compiled: CompiledStation[];
+}
+
 /**
- * Compiles and issues the stations' documents; call inside the transaction of the change that caused it.
- * `force` issues even when the content is unchanged (an explicit "republish with a new version").
+ * Compiles the stations and builds the bytes of every document that changed, with the version each gets
+ * (`{epoch, n+1}` of the station's newest, or `{epoch, 1}` in a new epoch) — READS ONLY, so it can run
+ * from a snapshot before the write transaction (commit.ts). The versions are right only if nothing is
+ * committed between this read and `writePrepared`: commit.ts checks that; inside one transaction it holds.
+ * `force` builds a new version even when the content is unchanged (an explicit "republish").
  */
-export function issueDocuments(
+export function prepareDocuments(
   deps: DocumentsDeps,
   stationIds: Iterable<string>,
   now: Date,
-  opts: { force?: boolean } = {},
-): IssueOutcome {
+  opts: { force?: boolean; overlay?: EntryOverlay } = {},
+): PreparedDocuments {
   const store = deps.store;
-  const compiled = compileStations(deps, stationIds, now);
+  const compiled = compileStations(deps, stationIds, now, opts.overlay);
   const epoch = store.meta.scheduleEpoch();
-  const issued: IssuedVersion[] = [];
+  const docs: PreparedDoc[] = [];
   const unchanged: string[] = [];
   // Stations with the same content (a fleet-wide conference) are serialised and schema-validated once.
   const validated = new Set<string>();
@@ -142,8 +184,13 @@ export function issueDocuments(
       key = contentKey(c.content);
       keys.set(c.content, key);
     }
-    const contentJson = key;
     const latest = store.schedules.latest(c.stationId);
+    if (latest && latest.version.epoch > epoch) {
+      throw new StoreError(
+        'CONFLICT',
+        `station ${c.stationId} has a document of epoch ${latest.version.epoch} > current ${epoch}`,
+      );
+    }
     if (
       !opts.force &&
       latest !== undefined &&
@@ -153,14 +200,44 @@ export function issueDocuments(
       unchanged.push(c.stationId);
       continue;
     }
-    const doc = store.schedules.issue(c.stationId, (version) =>
-      documentBytes(c.stationId, c.content, version, now, {
-        validate: !validated.has(contentJson),
-        contentJson,
-      }),
-    );
-    validated.add(contentJson);
-    issued.push({ stationId: c.stationId, version: doc.version });
+    const version = { epoch, n: latest && latest.version.epoch === epoch ? latest.version.n + 1 : 1 };
+    const doc = documentBytes(c.stationId, c.content, version, now, {
+      validate: !validated.has(key),
+      contentJson: key,
+    });
+    validated.add(key);
+    docs.push({ stationId: c.stationId, version, doc, sha256: sha256Hex(doc) });
   }
-  return { issued, unchanged, warnings: compiled.flatMap((c) => c.warnings), compiled };
+  return { docs, unchanged, warnings: compiled.flatMap((c) => c.warnings), compiled };
 }
+
+/** Writes prepared documents (inside the change's write transaction: the outbox, DESIGN.md §7). */
+export function writePrepared(store: Store, prepared: PreparedDocuments): IssueOutcome {
+  const issued: IssuedVersion[] = [];
+  for (const d of prepared.docs) {
+    store.schedules.insertIssued(d);
+    issued.push({ stationId: d.stationId, version: d.version });
+  }
+  return {
+    issued,
+    unchanged: prepared.unchanged,
+    warnings: prepared.warnings,
+    compiled: prepared.compiled,
+  };
+}
+
+/**
+ * Compiles and issues the stations' documents; call inside the transaction of the change that caused it
+ * (commit.ts moves the compile out of the write transaction where it can).
+ * `force` issues even when the content is unchanged (an explicit "republish with a new version").
+ */
+export function issueDocuments(
+  deps: DocumentsDeps,
+  stationIds: Iterable<string>,
+  now: Date,
+  opts: { force?: boolean } = {},
+): IssueOutcome {
+  return writePrepared(deps.store, prepareDocuments(deps, stationIds, now, opts));
+}
+
+const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');

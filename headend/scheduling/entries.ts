@@ -16,10 +16,25 @@ import {
   resolveGuideLinks,
 } from '../guide/guide-links.js';
 import type { Store } from '../store/index.js';
+import { type CommitTiming, commitPrepared } from './commit.js';
 import type { CompileWarning } from './compile.js';
-import { type IssuedVersion, issueDocuments } from './documents.js';
+import {
+  type DocumentsDeps,
+  type IssuedVersion,
+  type IssueOutcome,
+  issueDocuments,
+  prepareDocuments,
+  writePrepared,
+} from './documents.js';
 import { createEntriesRepo, type EntriesRepo, type StoredEntry } from './entries-repo.js';
-import { type ChangeRun, createEntryChanges, type EntryChange, guideLinkOf } from './entry-changes.js';
+import {
+  type ChangeRun,
+  createEntryChanges,
+  type EntryChange,
+  type EntryChanges,
+  guideLinkOf,
+  type PlannedChange,
+} from './entry-changes.js';
 import type { EntrySpec, Target } from './entry-schema.js';
 import { resolveTarget } from './targets.js';
 
@@ -57,6 +72,8 @@ export interface SaveResult {
   /** Stations in the change whose document did not change. */
   unchanged: string[];
   warnings: CompileWarning[];
+  /** How long the read phase and the write transaction took (commit.ts). */
+  timing: CommitTiming;
 }
 
 export interface Scheduling {
@@ -68,6 +85,8 @@ export interface Scheduling {
   list(opts?: { stationId?: string; includeDeleted?: boolean }): EntryView[];
   /** Applies a change without committing (preview.ts): returns what it touched. Call inside a transaction. */
   applyChange(change: EntryChange, actor: string): ChangeRun;
+  /** Validates a change and reads what it needs, writing nothing (commit.ts: the read phase). */
+  planChange(change: EntryChange, actor: string): PlannedChange;
   /** Recompiles stations (all when omitted) and issues the documents that changed (line-up edit, start-up). */
   recompile(stationIds?: readonly string[], opts?: { force?: boolean; reason?: string }): IssuedVersion[];
   /** Re-resolves every guide-linked entry (after an XMLTV import) and reissues the stations whose entries moved. */
@@ -76,9 +95,39 @@ export interface Scheduling {
   refreshTargets(actor: string): IssuedVersion[];
 }
 
-export { type ChangeRun, type EntryChange, guideLinkOf } from './entry-changes.js';
+export { type ChangeRun, type EntryChange, guideLinkOf, type PlannedChange } from './entry-changes.js';
 
 const DAY = 86_400_000;
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * Commits one entry change and the documents it changes (commit.ts): validated and compiled from a
+ * snapshot with the changed entry in place, then written in a short transaction. A change that resolves a
+ * guide link is compiled after its write (the compile reads the resolution back), inside the transaction.
+ */
+export function commitChange(
+  docs: DocumentsDeps,
+  changes: Pick<EntryChanges, 'plan'>,
+  change: EntryChange,
+  actor: string,
+  at: Date,
+): { result: { run: PlannedChange; outcome: IssueOutcome }; timing: CommitTiming } {
+  return commitPrepared(
+    docs.store,
+    () => {
+      const run = changes.plan(change, actor);
+      const prepared = run.resolvesGuide
+        ? null
+        : prepareDocuments(docs, run.affected, at, { overlay: { id: run.entryId, entry: run.after } });
+      return { run, prepared };
+    },
+    ({ run, prepared }) => {
+      run.write();
+      const outcome = prepared ? writePrepared(docs.store, prepared) : issueDocuments(docs, run.affected, at);
+      return { run, outcome };
+    },
+  );
+}
 
 export function createScheduling(deps: SchedulingDeps): Scheduling {
   const { store } = deps;
@@ -105,7 +154,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
     };
   };
 
-  const applyChange = createEntryChanges({ store, entries, guideLinks, timing: deps.timing, now, newId });
+  const changes = createEntryChanges({ store, entries, guideLinks, timing: deps.timing, now, newId });
 
   const afterCommit = (issued: IssuedVersion[]) => {
     if (issued.length > 0) deps.onIssued?.(issued);
@@ -113,10 +162,8 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
 
   const save = (change: EntryChange, actor: string): SaveResult => {
     const at = now();
-    const { run, outcome } = store.transaction(() => {
-      const run = applyChange(change, actor);
-      return { run, outcome: issueDocuments(docs, run.affected, at) };
-    });
+    const { result, timing } = commitChange(docs, changes, change, actor, at);
+    const { run, outcome } = result;
     afterCommit(outcome.issued);
     const e = entries.get(run.entryId) as StoredEntry;
     log.info(
@@ -128,6 +175,9 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
         issued: outcome.issued.length,
         unchanged: outcome.unchanged.length,
         warnings: outcome.warnings.length,
+        prepareMs: round(timing.prepareMs),
+        writeMs: round(timing.writeMs),
+        attempts: timing.attempts,
       },
       `entry ${change.op}: ${outcome.issued.length} station document(s) issued`,
     );
@@ -136,6 +186,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
       issued: outcome.issued,
       unchanged: outcome.unchanged,
       warnings: outcome.warnings,
+      timing,
     };
   };
 
@@ -172,7 +223,8 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
       return e ? view(e) : undefined;
     },
     list: (opts) => entries.list(opts).map(view),
-    applyChange,
+    applyChange: changes.apply,
+    planChange: changes.plan,
     recompile,
     onGuideChanged() {
       const linked = entries.guideLinked();

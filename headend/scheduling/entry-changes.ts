@@ -36,6 +36,24 @@ export interface ChangeRun {
   affected: Set<string>;
 }
 
+/**
+ * A validated change not yet written: everything it reads is read, and `after` is the entry exactly as
+ * `write` will store it, so the stations' documents can be compiled from a read snapshot with `after` in
+ * place of the stored entry (documents.ts), and only the writes run in the short write transaction
+ * (DESIGN.md §7).
+ */
+export interface PlannedChange extends ChangeRun {
+  /** The entry as the change leaves it; null when it is deleted. */
+  after: StoredEntry | null;
+  /**
+   * The write resolves a guide link (programme or series) that compiling reads back from the guide-link
+   * store: such a change is compiled after its write, inside the transaction.
+   */
+  resolvesGuide: boolean;
+  /** The entry row, guide link and audit row. Call once, inside the write transaction. */
+  write(): void;
+}
+
 export interface EntryChangesDeps {
   store: Store;
   entries: EntriesRepo;
@@ -81,10 +99,13 @@ export function guideLinkOf(spec: EntrySpec): GuideLink | null {
   return null;
 }
 
-/** Returns the function that applies one change (call it inside a transaction). */
-export function createEntryChanges(
-  deps: EntryChangesDeps,
-): (change: EntryChange, actor: string) => ChangeRun {
+/** The functions that plan one change (reads only) and apply it (plan + write, inside a transaction). */
+export interface EntryChanges {
+  plan(change: EntryChange, actor: string): PlannedChange;
+  apply(change: EntryChange, actor: string): ChangeRun;
+}
+
+export function createEntryChanges(deps: EntryChangesDeps): EntryChanges {
   const { store, entries, guideLinks, now, newId } = deps;
 
   /** A user's `when` → the stored form (a programme is looked up in the guide now). */
@@ -163,7 +184,7 @@ export function createEntryChanges(
     }
   };
 
-  const applyCreate = (input: unknown, actor: string): ChangeRun => {
+  const planCreate = (input: unknown, actor: string): PlannedChange => {
     const parsed = EntryInput.safeParse(input);
     if (!parsed.success) throw invalid(parsed.error);
     const p = parsed.data;
@@ -173,22 +194,36 @@ export function createEntryChanges(
     const stations = resolveTarget(store, p.target);
     checkSpec(spec, stations);
     const at = now();
-    entries.insert({ id, spec, target: p.target, stations, createdBy: actor, createdAt: at.toISOString() });
-    resolveLink(id, spec, at);
-    store.audit.record({
-      actor,
-      action: 'entry.create',
-      target: `entry:${id}`,
-      details: {
-        after: { ...spec, target: p.target },
-        stations: stations.length,
-        to: describeTarget(p.target),
-      },
-    });
-    return { entryId: id, affected: new Set(stations) };
+    const createdAt = at.toISOString();
+    const after: StoredEntry = {
+      id,
+      rev: 1,
+      spec,
+      target: p.target,
+      stations: sorted(stations),
+      createdBy: actor,
+      createdAt,
+      updatedAt: createdAt,
+      deletedAt: null,
+    };
+    const write = () => {
+      entries.insert({ id, spec, target: p.target, stations, createdBy: actor, createdAt });
+      resolveLink(id, spec, at);
+      store.audit.record({
+        actor,
+        action: 'entry.create',
+        target: `entry:${id}`,
+        details: {
+          after: { ...spec, target: p.target },
+          stations: stations.length,
+          to: describeTarget(p.target),
+        },
+      });
+    };
+    return { entryId: id, affected: new Set(stations), after, resolvesGuide: !!guideLinkOf(spec), write };
   };
 
-  const applyUpdate = (id: string, patchInput: unknown, actor: string): ChangeRun => {
+  const planUpdate = (id: string, patchInput: unknown, actor: string): PlannedChange => {
     const parsed = EntryPatch.safeParse(patchInput);
     if (!parsed.success) throw invalid(parsed.error);
     const patch = parsed.data;
@@ -229,43 +264,73 @@ export function createEntryChanges(
     const stations = patch.target === undefined ? cur.stations : resolveTarget(store, target);
     checkSpec(next, stations);
     const at = now();
-    const oldLink = JSON.stringify(guideLinkOf(s));
-    if (JSON.stringify(guideLinkOf(next)) !== oldLink) guideLinks.forget(id); // a new link starts afresh
-    entries.update(id, cur.rev + 1, next, target, stations, at.toISOString());
-    resolveLink(id, next, at);
-    store.audit.record({
-      actor,
-      action: 'entry.update',
-      target: `entry:${id}`,
-      details: { rev: cur.rev + 1, before: { ...s, target: cur.target }, after: { ...next, target } },
-    });
-    return { entryId: id, affected: new Set([...cur.stations, ...stations]) };
+    const updatedAt = at.toISOString();
+    const after: StoredEntry = {
+      ...cur,
+      rev: cur.rev + 1,
+      spec: next,
+      target,
+      stations: sorted(stations),
+      updatedAt,
+    };
+    const write = () => {
+      const oldLink = JSON.stringify(guideLinkOf(s));
+      if (JSON.stringify(guideLinkOf(next)) !== oldLink) guideLinks.forget(id); // a new link starts afresh
+      entries.update(id, cur.rev + 1, next, target, stations, updatedAt);
+      resolveLink(id, next, at);
+      store.audit.record({
+        actor,
+        action: 'entry.update',
+        target: `entry:${id}`,
+        details: { rev: cur.rev + 1, before: { ...s, target: cur.target }, after: { ...next, target } },
+      });
+    };
+    return {
+      entryId: id,
+      affected: new Set([...cur.stations, ...stations]),
+      after,
+      resolvesGuide: !!guideLinkOf(next),
+      write,
+    };
   };
 
-  const applyDelete = (id: string, actor: string, expectedRev?: number): ChangeRun => {
+  const planDelete = (id: string, actor: string, expectedRev?: number): PlannedChange => {
     const cur = live(id);
     checkRev(cur, expectedRev);
-    entries.softDelete(id, now().toISOString());
-    guideLinks.forget(id);
-    store.audit.record({
-      actor,
-      action: 'entry.delete',
-      target: `entry:${id}`,
-      details: { before: { ...cur.spec, target: cur.target } },
-    });
-    return { entryId: id, affected: new Set(cur.stations) };
+    const at = now().toISOString();
+    const write = () => {
+      entries.softDelete(id, at);
+      guideLinks.forget(id);
+      store.audit.record({
+        actor,
+        action: 'entry.delete',
+        target: `entry:${id}`,
+        details: { before: { ...cur.spec, target: cur.target } },
+      });
+    };
+    return { entryId: id, affected: new Set(cur.stations), after: null, resolvesGuide: false, write };
   };
 
-  const applyChange = (change: EntryChange, actor: string): ChangeRun => {
+  const plan = (change: EntryChange, actor: string): PlannedChange => {
     switch (change.op) {
       case 'create':
-        return applyCreate(change.input, actor);
+        return planCreate(change.input, actor);
       case 'update':
-        return applyUpdate(change.id, change.patch, actor);
+        return planUpdate(change.id, change.patch, actor);
       case 'delete':
-        return applyDelete(change.id, actor, change.expectedRev);
+        return planDelete(change.id, actor, change.expectedRev);
     }
   };
 
-  return applyChange;
+  return {
+    plan,
+    apply(change, actor) {
+      const p = plan(change, actor);
+      p.write();
+      return { entryId: p.entryId, affected: p.affected };
+    },
+  };
 }
+
+/** Station ids in the order `entry_stations` returns them. */
+const sorted = (ids: readonly string[]) => [...ids].sort();

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { ScheduleVersion } from '../../protocol/messages/common.js';
+import { dataVersionPerTurn } from './data-version.js';
 import { StoreError } from './errors.js';
 import { createMetaRepo } from './meta.js';
 
@@ -33,12 +34,27 @@ export interface SchedulesRepo {
    * it inside their transaction (DESIGN.md §7 outbox).
    */
   issue(stationId: string, build: (version: ScheduleVersion) => Buffer | string): IssuedDoc;
+  /**
+   * Writes a document whose version the caller computed from the station's newest one read in the same
+   * snapshot (headend/scheduling/documents.ts `prepareDocuments`, inside the write transaction or checked
+   * unchanged since, commit.ts). The unique `(station_id, epoch, n)` index refuses a version issued twice.
+   */
+  insertIssued(d: { stationId: string; version: ScheduleVersion; doc: Buffer; sha256: string }): IssuedDoc;
   /** The newest document of a station (any epoch), or undefined. */
   latest(stationId: string): IssuedDoc | undefined;
+  /**
+   * The newest document's version, hash and times, without its bytes: what the desired-vs-applied status
+   * reads after every station report. Cached between writes (see `createHeadCache`); do not mutate.
+   */
+  head(stationId: string): DocHead | undefined;
   /** The newest document of every station: what the headend republishes at start and on reconnect. */
   latestAll(): IssuedDoc[];
   /** Newest documents not yet accepted by the broker. */
   unpublished(): IssuedDoc[];
+  /**
+   * The broker accepted `version` (PUBACK): sets its `published_at`; every `PRUNE_EVERY`-th version it also
+   * drops the bytes of the station's older versions (their hash and times stay: `wasIssued` knows them).
+   */
   markPublished(stationId: string, version: ScheduleVersion): void;
   /** Was this version (and, when given, this hash) ever issued to the station? */
   wasIssued(stationId: string, version: ScheduleVersion, sha256?: string): boolean;
@@ -46,36 +62,107 @@ export interface SchedulesRepo {
   staleEpochStations(): string[];
 }
 
+/** Superseded documents' bytes are dropped when a station's published version reaches a multiple of this. */
+export const PRUNE_EVERY = 8;
+
+/** An issued document without its bytes. */
+export type DocHead = Readonly<Omit<IssuedDoc, 'doc'>>;
+
+/**
+ * The newest head of each station, reused while nothing could have changed it: a write through this repo
+ * forgets that station's entry, and `PRAGMA data_version` moves when another connection commits (then all
+ * are forgotten). Filled only outside transactions, so a version written by a transaction that is later
+ * rolled back is never kept. At 5 000 stations every push makes each station report once, and its status
+ * is read by the station board and by the alarm rules: two queries per report before.
+ */
+function createHeadCache(db: Database) {
+  const dataVersion = dataVersionPerTurn(db);
+  const cache = new Map<string, DocHead | null>();
+  let stamp = -1;
+  return {
+    forget(stationId: string) {
+      cache.delete(stationId);
+    },
+    get(stationId: string, read: () => DocHead | undefined): DocHead | undefined {
+      if (db.inTransaction) return read();
+      const v = dataVersion();
+      if (v !== stamp) {
+        cache.clear();
+        stamp = v;
+      }
+      const hit = cache.get(stationId);
+      if (hit !== undefined) return hit ?? undefined;
+      const h = read();
+      cache.set(stationId, h ? Object.freeze({ ...h, version: Object.freeze({ ...h.version }) }) : null);
+      return h;
+    },
+  };
+}
+
 interface Row {
   station_id: string;
   epoch: number;
   n: number;
-  doc: Buffer;
+  /** Null once superseded by a newer published version (migration 7): only the newest is read back. */
+  doc: Buffer | null;
   sha256: string;
   issued_at: string;
   published_at: string | null;
 }
 
-const toDoc = (r: Row): IssuedDoc => ({
-  stationId: r.station_id,
-  version: { epoch: r.epoch, n: r.n },
-  doc: r.doc,
-  sha256: r.sha256,
-  issuedAt: r.issued_at,
-  publishedAt: r.published_at,
-});
+const toDoc = (r: Row): IssuedDoc => {
+  // Only versions older than a published one lose their bytes, so a station's newest never does.
+  if (r.doc === null) {
+    throw new StoreError(
+      'CONFLICT',
+      `schedule {epoch ${r.epoch}, n ${r.n}} of ${r.station_id} was superseded; its bytes are gone`,
+    );
+  }
+  return {
+    stationId: r.station_id,
+    version: { epoch: r.epoch, n: r.n },
+    doc: r.doc,
+    sha256: r.sha256,
+    issuedAt: r.issued_at,
+    publishedAt: r.published_at,
+  };
+};
 
 export function createSchedulesRepo(db: Database, now: () => Date = () => new Date()): SchedulesRepo {
   const meta = createMetaRepo(db);
+  const cols = 'station_id, epoch, n, doc, sha256, issued_at, published_at';
+  // Served by the unique index (station_id, epoch, n): one index probe, one row.
   const latestStmt = db.prepare<[string], Row>(
-    'SELECT * FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1',
+    `SELECT ${cols} FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1`,
   );
-  const newestPerStation = `SELECT d.* FROM schedule_docs d
-    WHERE NOT EXISTS (SELECT 1 FROM schedule_docs e WHERE e.station_id = d.station_id
-      AND (e.epoch > d.epoch OR (e.epoch = d.epoch AND e.n > d.n)))`;
+  // The newest row of every registered station, one index probe each (no scan of the history).
+  const newestPerStation = `SELECT ${cols} FROM schedule_docs WHERE id IN (
+      SELECT (SELECT d.id FROM schedule_docs d WHERE d.station_id = s.id ORDER BY d.epoch DESC, d.n DESC LIMIT 1)
+      FROM stations s)`;
+  const latestAllStmt = db.prepare<[], Row>(`${newestPerStation} ORDER BY station_id`);
+  const unpublishedStmt = db.prepare<[], Row>(
+    `${newestPerStation} AND published_at IS NULL ORDER BY issued_at, station_id`,
+  );
+  const staleStmt = db.prepare<[number], Row>(`${newestPerStation} AND epoch < ? ORDER BY station_id`);
   const stationExists = db.prepare<[string], { id: string }>('SELECT id FROM stations WHERE id = ?');
   const ins = db.prepare(
     'INSERT INTO schedule_docs (station_id, epoch, n, doc, sha256, issued_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const markStmt = db.prepare(
+    'UPDATE schedule_docs SET published_at = COALESCE(published_at, ?) WHERE station_id = ? AND epoch = ? AND n = ?',
+  );
+  // Bytes of versions older than a published one: the broker retains the newer one and a republish reads
+  // the newest, so nothing can send them again (their hash stays for the unknown-version check).
+  const pruneStmt = db.prepare(
+    `UPDATE schedule_docs SET doc = NULL WHERE doc IS NOT NULL AND station_id = ?
+       AND (epoch < ? OR (epoch = ? AND n < ?))`,
+  );
+  const headStmt = db.prepare<[string], Omit<Row, 'doc'>>(
+    'SELECT station_id, epoch, n, sha256, issued_at, published_at FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1',
+  );
+  const heads = createHeadCache(db);
+  const hashStmt = db.prepare<[string, number, number], { sha256: string }>(
+    'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
   );
   const repo: SchedulesRepo = {
     nextVersion(stationId) {
@@ -90,44 +177,73 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
       return { epoch, n: last && last.epoch === epoch ? last.n + 1 : 1 };
     },
     issue(stationId, build) {
-      return db.transaction(() => {
+      const write = (): IssuedDoc => {
         if (!stationExists.get(stationId)) throw new StoreError('NOT_FOUND', `no station ${stationId}`);
         const version = repo.nextVersion(stationId);
         const built = build(version);
         const doc = typeof built === 'string' ? Buffer.from(built, 'utf8') : built;
         const sha256 = createHash('sha256').update(doc).digest('hex');
         const issuedAt = now().toISOString();
+        heads.forget(stationId);
         ins.run(stationId, version.epoch, version.n, doc, sha256, issuedAt);
         return { stationId, version, doc, sha256, issuedAt, publishedAt: null };
-      })();
+      };
+      // Inside the caller's transaction (a fleet-wide change issues thousands) a savepoint per document would
+      // only cost time: the insert is the last statement, so a failure leaves nothing of this document.
+      return db.inTransaction ? write() : db.transaction(write)();
+    },
+    insertIssued(d) {
+      const issuedAt = now().toISOString();
+      heads.forget(d.stationId);
+      try {
+        ins.run(d.stationId, d.version.epoch, d.version.n, d.doc, d.sha256, issuedAt);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY')
+          throw new StoreError('NOT_FOUND', `no station ${d.stationId}`);
+        if (code === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw new StoreError(
+            'CONFLICT',
+            `schedule {epoch ${d.version.epoch}, n ${d.version.n}} of ${d.stationId} was already issued`,
+          );
+        throw err;
+      }
+      return { ...d, issuedAt, publishedAt: null };
     },
     latest(stationId) {
       const r = latestStmt.get(stationId);
       return r ? toDoc(r) : undefined;
     },
-    latestAll: () => (db.prepare(`${newestPerStation} ORDER BY d.station_id`).all() as Row[]).map(toDoc),
-    unpublished: () =>
-      (db.prepare(`${newestPerStation} AND d.published_at IS NULL ORDER BY d.issued_at`).all() as Row[]).map(
-        toDoc,
-      ),
+    head(stationId) {
+      return heads.get(stationId, () => {
+        const r = headStmt.get(stationId);
+        return r
+          ? {
+              stationId: r.station_id,
+              version: { epoch: r.epoch, n: r.n },
+              sha256: r.sha256,
+              issuedAt: r.issued_at,
+              publishedAt: r.published_at,
+            }
+          : undefined;
+      });
+    },
+    latestAll: () => latestAllStmt.all().map(toDoc),
+    unpublished: () => unpublishedStmt.all().map(toDoc),
     markPublished(stationId, version) {
-      db.prepare(
-        'UPDATE schedule_docs SET published_at = COALESCE(published_at, ?) WHERE station_id = ? AND epoch = ? AND n = ?',
-      ).run(now().toISOString(), stationId, version.epoch, version.n);
+      heads.forget(stationId);
+      const changed = markStmt.run(now().toISOString(), stationId, version.epoch, version.n).changes;
+      // Every PRUNE_EVERY-th version: one statement per station per push costs ~10 % of a fleet-wide push's
+      // bookkeeping, and a station keeps at most PRUNE_EVERY documents' bytes meanwhile.
+      if (changed > 0 && version.n % PRUNE_EVERY === 0)
+        pruneStmt.run(stationId, version.epoch, version.epoch, version.n);
     },
     wasIssued(stationId, version, sha256) {
-      const r = db
-        .prepare<[string, number, number], { sha256: string }>(
-          'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
-        )
-        .get(stationId, version.epoch, version.n);
+      const r = hashStmt.get(stationId, version.epoch, version.n);
       return r !== undefined && (sha256 === undefined || r.sha256 === sha256);
     },
     staleEpochStations() {
-      const epoch = meta.scheduleEpoch();
-      return (
-        db.prepare(`${newestPerStation} AND d.epoch < ? ORDER BY d.station_id`).all(epoch) as Row[]
-      ).map((r) => r.station_id);
+      return staleStmt.all(meta.scheduleEpoch()).map((r) => r.station_id);
     },
   };
   return repo;

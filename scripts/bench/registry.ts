@@ -16,6 +16,10 @@ export const benchModules: readonly BenchModule[] = [
   { module: './xmltv.js', load: async () => [(await import('./xmltv.js')).xmltvBench] },
   { module: './fanout.js', load: async () => [(await import('./fanout.js')).fanoutBench] },
   {
+    module: './save-transaction.js',
+    load: async () => [(await import('./save-transaction.js')).saveTransactionBench],
+  },
+  {
     module: './fanout-mosquitto.js',
     load: async () => [(await import('./fanout-mosquitto.js')).fanoutMosquittoBench],
   },

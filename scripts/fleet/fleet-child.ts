@@ -36,12 +36,18 @@ async function handle(raw: unknown): Promise<void> {
       case 'start': {
         const o = FleetStartOptions.parse(m.options);
         fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
+        const logDestination = pino.destination({ dest: o.logFile, sync: false });
         const logger = pino(
           { level: 'info', base: { app: 'ruralsat-fleet', pid: process.pid } },
-          pino.destination({ dest: o.logFile, sync: false }),
+          logDestination,
         );
         const { dataRoot, ...rest } = o;
-        fleet = await startSimFleet({ ...rest, ...(dataRoot ? { dataRoot } : {}), logger });
+        fleet = await startSimFleet({
+          ...rest,
+          ...(dataRoot ? { dataRoot } : {}),
+          logger,
+          logDestination,
+        });
         reply({ id: m.id, ok: true, result: { stations: [...fleet.stations.keys()] } });
         return;
       }

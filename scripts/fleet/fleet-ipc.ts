@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ServiceTuning } from '../../protocol/messages/tuning.js';
 import { TimingOverridesSchema } from '../../protocol/timing.js';
+import { FleetFaultKindSchema, FleetFaultSchema } from './fleet-faults.js';
 
 /** What the child needs to start the fleet. */
 export const FleetStartOptions = z.strictObject({
@@ -22,29 +23,24 @@ export const FleetStartOptions = z.strictObject({
   logFile: z.string(),
   agentLogLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
   concurrency: z.number().int().positive().default(8),
+  /** Lines each agent keeps in memory for `logs.tail` (0 = none: the RPC answers REFUSED). */
+  logRingLines: z.number().int().nonnegative().default(200),
 });
 export type FleetStartOptions = z.input<typeof FleetStartOptions>;
 
-export const FleetFaultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('uplink-down') }),
-  z.strictObject({ kind: z.literal('snow-fade'), depthDb: z.number().min(0).max(60) }),
-  z.strictObject({ kind: z.literal('receiver-hang') }),
-]);
+export { FleetFaultKindSchema, FleetFaultSchema } from './fleet-faults.js';
 
 /** Parent → child. */
 export const ToChild = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('start'), id: z.number(), options: z.unknown() }),
   z.strictObject({ op: z.literal('inject'), id: z.number(), station: z.string(), fault: FleetFaultSchema }),
-  z.strictObject({
-    op: z.literal('clear'),
-    id: z.number(),
-    station: z.string(),
-    kind: z.enum(['uplink-down', 'snow-fade', 'receiver-hang']),
-  }),
+  z.strictObject({ op: z.literal('clear'), id: z.number(), station: z.string(), kind: FleetFaultKindSchema }),
   z.strictObject({ op: z.literal('stats'), id: z.number() }),
   z.strictObject({ op: z.literal('stop'), id: z.number() }),
 ]);
 export type ToChild = z.infer<typeof ToChild>;
+/** What a parent sends (before defaults are applied). */
+export type ToChildInput = z.input<typeof ToChild>;
 
 /** What `stats` answers: the fleet process and what it spawned. */
 export const FleetStats = z.strictObject({

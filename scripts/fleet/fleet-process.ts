@@ -6,22 +6,23 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type FleetStartOptions, FleetStats, FromChild, type ToChild } from './fleet-ipc.js';
-import type { FleetFault } from './sim-fleet.js';
+import type { FleetFault, FleetFaultKind } from './fleet-faults.js';
+import { type FleetStartOptions, FleetStats, FromChild, type ToChildInput } from './fleet-ipc.js';
 
 export interface FleetProcess {
   readonly pid: number;
   /** Station ids running. */
   readonly stations: readonly string[];
+  /** Injects a fault at a station (fleet-faults.ts); rejects with the child's error for a bad one. */
   inject(stationId: string, fault: FleetFault): Promise<void>;
-  clear(stationId: string, kind: FleetFault['kind']): Promise<void>;
+  clear(stationId: string, kind: FleetFaultKind): Promise<void>;
   stats(): Promise<FleetStats>;
   /** Stops the fleet and waits for the process to exit. */
   stop(): Promise<void>;
 }
 
 type Pending = { resolve(v: unknown): void; reject(e: Error): void };
-type Request = ToChild extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+type Request = ToChildInput extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
 /** Forks the fleet process and starts the fleet in it (rejects with the child's error). */
 export async function spawnFleetProcess(options: FleetStartOptions): Promise<FleetProcess> {

@@ -5,24 +5,35 @@
  * ser2net device server, recording the simulator's real MPEG-TS with ffmpeg. All simulators share one stream
  * hub, so a conference on one service costs one ffmpeg test source whatever the number of stations.
  *
- * Faults are those of DOMAIN.md §6, injected per station: the uplink cut (the agent goes on executing from
- * its store, offline first), snow fade on the dish, a hung receiver. Every process spawned here is tracked
- * by PID and killed on `stop()`.
+ * Faults are those of DOMAIN.md §6, injected per station (fleet-faults.ts): the uplink cut (the agent goes
+ * on executing from its store, offline first) or any scripted fault of the simulated receiver (snow fade,
+ * LNB short, hang, freeze, …). Each agent keeps its recent log lines in a small ring so `logs.tail` works
+ * as on a real station. Every process spawned here is tracked by PID and killed on `stop()`.
  */
 import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { type Agent, startAgent } from '../../device/agent.js';
 import { type AgentConfig, AgentConfigSchema } from '../../device/config.js';
+import { LogRing } from '../../device/diagnostics/log-ring.js';
 import { systemClock } from '../../device/link/clock.js';
 import { listenTcpLine, type TcpLine } from '../../device/simulator/endpoints.js';
 import { Rx8200Simulator } from '../../device/simulator/rx8200-sim.js';
 import { StreamHub } from '../../device/simulator/stream-source.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import type { TimingProfile } from '../../protocol/timing.js';
+import {
+  type FleetFault,
+  type FleetFaultKind,
+  FleetFaultSchema,
+  simulatorKind,
+  simulatorStep,
+} from './fleet-faults.js';
+
+export type { FleetFault, FleetFaultKind } from './fleet-faults.js';
 
 /** One station to run. */
 export interface FleetMember {
@@ -53,6 +64,18 @@ export interface SimFleetOptions {
   logger: Logger;
   /** Agent log level (their lines go to `logger`). */
   agentLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * Lines each agent keeps in memory for the `logs.tail` RPC (device/diagnostics/log-ring.ts), at info
+   * level whatever `agentLogLevel` writes to the file; 0 = no ring (the RPC answers REFUSED). Default 200:
+   * enough for a technician's look at the last minutes, small enough for 102 agents in one process.
+   */
+  logRingLines?: number;
+  /**
+   * Where `logger` writes (its pino destination). With it, each agent's lines go to this file at
+   * `agentLogLevel` and to its ring at info; without it, the ring gets the agent's lines and the file gets
+   * them through `logger` at `agentLogLevel`.
+   */
+  logDestination?: DestinationStream;
   /** Agents started at once (each opens SQLite, a TCP link and an MQTT connection). */
   concurrency?: number;
   /** Receivers' clear-sky C/N, dB (DOMAIN.md §2; est. 12 dB for a 1.8 m dish). */
@@ -67,26 +90,20 @@ export interface FleetStation {
   config: AgentConfig;
   /** Where the simulated receiver's remote-control port listens. */
   receiverPort: number;
+  /** The agent's recent log lines (`logs.tail`), when the fleet keeps them. */
+  logs: LogRing | null;
   readonly uplinkCut: boolean;
 }
-
-/** The faults a demo or test can inject (DOMAIN.md §6). */
-export type FleetFault =
-  /** The uplink (broadband/3G) goes down: disconnected at the headend, executing locally. */
-  | { kind: 'uplink-down' }
-  /** Snow or ice on the dish: C/N drops by `depthDb`. */
-  | { kind: 'snow-fade'; depthDb: number }
-  /** The receiver stops answering on its serial port. */
-  | { kind: 'receiver-hang' };
 
 export interface SimFleet {
   readonly stations: ReadonlyMap<string, FleetStation>;
   readonly hub: StreamHub;
   /** PIDs of the processes spawned (ffmpeg sources and recorders, ffprobe) still running. */
   runningPids(): number[];
+  /** Injects a fault (fleet-faults.ts); throws a zod error naming the field when it is not one. */
   inject(stationId: string, fault: FleetFault): void;
   /** Ends a fault (the uplink comes back, the snow melts, the receiver answers again). */
-  clear(stationId: string, kind: FleetFault['kind']): void;
+  clear(stationId: string, kind: FleetFaultKind): void;
   stop(): Promise<void>;
 }
 
@@ -158,8 +175,24 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
   const stations = new Map<string, FleetStation & { uplink: Uplink; line: TcpLine }>();
   const usedPorts = new Set<number>();
   const deadPort = await freshUdpPort(usedPorts); // a UDP port: no MQTT broker ever listens on its TCP twin
+  const agentLevel = opts.agentLogLevel ?? 'warn';
   const agentLog = log.child({ module: 'fleet' });
-  agentLog.level = opts.agentLogLevel ?? 'warn';
+  agentLog.level = agentLevel;
+  const ringLines = opts.logDestination ? (opts.logRingLines ?? 200) : 0;
+  /** One agent's logger: its ring at info (for `logs.tail`) and the fleet's file at `agentLevel`. */
+  const loggerOf = (station: string): { logger: Logger; logs: LogRing | null } => {
+    if (ringLines === 0 || !opts.logDestination) return { logger: agentLog, logs: null };
+    const logs = new LogRing(ringLines);
+    const streams: { level: 'debug' | 'info' | 'warn' | 'error'; stream: DestinationStream }[] = [
+      { level: 'info', stream: logs },
+    ];
+    if (agentLevel !== 'silent') streams.push({ level: agentLevel, stream: opts.logDestination });
+    const logger = pino(
+      { level: agentLevel === 'debug' ? 'debug' : 'info', base: { app: 'ruralsat-fleet', station } },
+      pino.multistream(streams),
+    );
+    return { logger, logs };
+  };
 
   const startOne = async (m: FleetMember) => {
     const dir = path.join(opts.dir, m.id);
@@ -197,14 +230,16 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
       logLevel: opts.agentLogLevel ?? 'warn',
     });
     const uplink = new Uplink(`mqtt://127.0.0.1:${deadPort}`);
+    const { logger, logs } = loggerOf(m.id);
     let agent: Agent;
     try {
       agent = await startAgent(config, {
         clock,
-        logger: agentLog,
+        logger,
         spawn,
         controlSocket: false,
         mqttConnect: uplink.connect,
+        ...(logs ? { logs } : {}),
       });
     } catch (err) {
       await sim.close();
@@ -216,6 +251,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
       sim,
       config,
       receiverPort: line.port,
+      logs,
       line,
       uplink,
       get uplinkCut() {
@@ -251,16 +287,20 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
     stations,
     hub,
     runningPids: () => [...children].filter((c) => c.exitCode === null && c.pid).map((c) => c.pid as number),
-    inject(id, fault) {
+    inject(id, input) {
       const s = get(id);
-      if (fault.kind === 'uplink-down') s.uplink.down();
-      else if (fault.kind === 'snow-fade') s.sim.faults.inject({ kind: 'fade', depthDb: fault.depthDb });
-      else s.sim.faults.inject({ kind: 'hang' });
+      const fault = FleetFaultSchema.parse(input);
+      const step = simulatorStep(fault);
+      if (step) s.sim.faults.inject(step);
+      else s.uplink.down();
+      log.info({ event: 'fault-injected', station: id, fault }, `fault ${fault.kind} at ${id}`);
     },
     clear(id, kind) {
       const s = get(id);
-      if (kind === 'uplink-down') s.uplink.up();
-      else s.sim.faults.clear(kind === 'snow-fade' ? 'fade' : 'hang');
+      const simKind = simulatorKind(kind);
+      if (simKind) s.sim.faults.clear(simKind);
+      else s.uplink.up();
+      log.info({ event: 'fault-cleared', station: id, kind }, `fault ${kind} cleared at ${id}`);
     },
     stop,
   };

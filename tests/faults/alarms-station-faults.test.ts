@@ -167,7 +167,7 @@ t.test(
 );
 
 t.test(
-  'power cut at the receiver: unresponsive while off, settings re-applied after, all clear',
+  'power cut at the receiver: unresponsive while off, forgotten settings reported and re-applied, all clear',
   async (t) => {
     const S = 'kongtong-power1';
     const { rig, st } = await tunedStation(t, S);
@@ -183,7 +183,42 @@ t.test(
       'locked again: the forgotten settings were re-applied',
       30_000,
     );
-    t.same([...new Set(raisedSince(rig, S, t0))], ['receiver_unresponsive'], 'exactly this alarm');
+    // DOMAIN.md §6 "Receiver forgets settings after power loss": the read-back after the cut differed from
+    // what the agent had verified, so it says so (info), with desired vs read-back, and clears once the
+    // re-apply is verified.
+    const lost = await until(
+      () =>
+        rig.transitions.find(
+          (x) => x.station === S && x.kind === 'receiver_settings_lost' && x.type === 'raised',
+        ),
+      'receiver_settings_lost in the history',
+      30_000,
+    );
+    t.equal(lost.alarm.cause.row, 'receiver-forgets-settings', `cause: ${lost.alarm.cause.text}`);
+    t.equal(lost.alarm.severity, 'info');
+    t.equal(lost.alarm.subject, 'rx1');
+    const f = lost.alarm.evidence.facts;
+    t.equal(f['readBack.frequencyMHz'], 4000, 'the read-back shows the factory frequency');
+    t.not(f['desired.frequencyMHz'], 4000, `desired ${String(f['desired.frequencyMHz'])} MHz`);
+    t.match(String(f.differs), /frequencyMHz/, `differs: ${String(f.differs)}`);
+    t.match(
+      lost.alarm.evidence.text,
+      /forgot its settings: frequencyMHz 4000 \(want /,
+      lost.alarm.evidence.text,
+    );
+    await cleared(rig, S, 'receiver_settings_lost', t0, 30_000);
+    t.ok(
+      rig.transitions.some(
+        (x) =>
+          x.station === S && x.kind === 'receiver_settings_lost' && x.type === 'cleared' && x.at >= lost.at,
+      ),
+      'raised → cleared: the fact with its fix',
+    );
+    t.same(
+      [...new Set(raisedSince(rig, S, t0))].sort(),
+      ['receiver_settings_lost', 'receiver_unresponsive'],
+      'exactly these alarms',
+    );
     t.same(
       rig.alarms({ station: S }).map((x) => x.kind),
       [],

@@ -5,6 +5,7 @@
  * a half-duplex line (DESIGN.md §6). When the adapter disappears the read fails, serialport reports a
  * disconnect, and the base class reopens with backoff until the path is back.
  */
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { ReceiverError } from '../driver.js';
@@ -90,18 +91,26 @@ export class SerialTransport extends ReopeningTransport {
     });
     let closing = false;
     let cancelCheck: Cancel = () => {};
-    const gone = (why: string, err?: Error) => {
+    // A path that no longer exists is reported as PORT_NOT_FOUND at once (the adapter was unplugged), so
+    // the port watch (device/receiver/port-presence.ts) knows it before the first reopen attempt.
+    const gone = (why: string, err?: Error, code: 'PORT_CLOSED' | 'PORT_NOT_FOUND' = 'PORT_CLOSED') => {
       if (closing) return;
       closing = true;
       cancelCheck();
       if (port.isOpen) port.close(() => {});
-      lost(new ReceiverError('PORT_CLOSED', `${path} went away (${why})`, { port: path }, err));
+      lost(new ReceiverError(code, `${path} went away (${why})`, { port: path }, err));
     };
     port.on('data', (chunk: Buffer) => this.emit('data', chunk));
     port.on('error', (err: Error) => {
       this.deps.logger.warn({ port: path, err: err.message }, 'serial error');
     });
-    port.on('close', (err: Error | null) => gone(err ? err.message : 'closed', err ?? undefined));
+    port.on('close', (err: Error | null) =>
+      gone(
+        err ? err.message : 'closed',
+        err ?? undefined,
+        existsSync(path) ? 'PORT_CLOSED' : 'PORT_NOT_FOUND',
+      ),
+    );
     // A hung-up tty does not always wake the poller (seen with ptys here), and an unplugged USB adapter
     // removes its /dev node and by-id link: so also watch that the path still names the opened device.
     const device = await deviceId(path);
@@ -109,8 +118,8 @@ export class SerialTransport extends ReopeningTransport {
       cancelCheck = this.deps.timers.schedule(this.options.presenceCheckMs ?? 1000, () => {
         void deviceId(path).then((now) => {
           if (closing) return;
-          if (now !== device)
-            gone(now === null ? 'the path no longer exists' : 'the path names another device');
+          if (now === null) gone('the path no longer exists', undefined, 'PORT_NOT_FOUND');
+          else if (now !== device) gone('the path names another device');
           else check();
         });
       });

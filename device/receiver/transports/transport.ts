@@ -17,6 +17,11 @@ export interface TransportEvents {
   down: [error: ReceiverError];
   /** The transport is open again after `down` (or for the first time, in `start()` mode). */
   up: [];
+  /**
+   * One background (re)open attempt failed and another is scheduled, e.g. `PORT_NOT_FOUND` while a USB
+   * adapter is unplugged (DOMAIN.md §6): what device/receiver/port-presence.ts watches.
+   */
+  unavailable: [error: ReceiverError];
 }
 
 export interface Transport extends EventEmitter<TransportEvents> {
@@ -143,9 +148,15 @@ export abstract class ReopeningTransport extends EventEmitter<TransportEvents> i
       this.backoff.reset();
       this.emit('up');
     } catch (err) {
-      const code = err instanceof ReceiverError ? err.code : 'PORT_CLOSED';
-      this.deps.logger.debug({ port: this.description, code }, 'transport reopen failed');
+      const error =
+        err instanceof ReceiverError
+          ? err
+          : new ReceiverError('PORT_CLOSED', `${this.description}: ${String(err)}`, {
+              port: this.description,
+            });
+      this.deps.logger.debug({ port: this.description, code: error.code }, 'transport reopen failed');
       this.scheduleRetry();
+      if (!this.closed) this.emit('unavailable', error);
     }
   }
 }

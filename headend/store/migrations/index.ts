@@ -6,5 +6,14 @@ import { migration as fleet } from './003-fleet.js';
 import { migration as users } from './004-users.js';
 import { migration as alarms } from './005-alarms.js';
 import { migration as conferences } from './006-conferences.js';
+import { migration as scheduleDocsRowid } from './007-schedule-docs-rowid.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, guide, fleet, users, alarms, conferences];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  guide,
+  fleet,
+  users,
+  alarms,
+  conferences,
+  scheduleDocsRowid,
+];

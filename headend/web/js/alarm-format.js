@@ -1,7 +1,8 @@
 // How an alarm is shown (issue 8): what is wrong, the probable cause from the failure table (DOMAIN.md §6),
-// the evidence behind it, what to do, who acknowledged it — and, next to it, the remote remedies that fit
+// the evidence behind it, what to do — in the UI's language (cause-i18n.js) —, who acknowledged it — and, next to it, the remote remedies that fit
 // (retune, reset, LNB power cycle, retention), run through the audited diagnostics API.
 import { post } from './api.js';
+import { alarmTexts } from './cause-i18n.js';
 import { runMethod } from './diagnostics-panel.js';
 import { badge, h, stationHref } from './dom.js';
 import { errorText } from './errors.js';
@@ -10,6 +11,18 @@ import { tt } from './tech-i18n.js';
 import { fmtDateTime } from './time.js';
 
 const SEV = { critical: 'bad', warning: 'warn', info: 'muted' };
+
+/** A text in the UI's language, or the engine's English marked as such (cause-i18n.js). */
+function said(x) {
+  return x.english
+    ? h(
+        'span',
+        { lang: 'en', class: 'english' },
+        x.text,
+        h('small', { class: 'muted' }, ` ${tt('alarms.english')}`),
+      )
+    : x.text;
+}
 
 /** `http:tech` → `tech` (the audit actor names the channel too). */
 const who = (actor) => (actor ?? '').replace(/^(http|token):/, '').replace(/:.*$/, '');
@@ -20,6 +33,7 @@ const who = (actor) => (actor ?? '').replace(/^(http|token):/, '').replace(/:.*$
  */
 export function alarmCard(a, opts) {
   const out = h('div', { class: 'remedy-out', 'aria-live': 'polite' });
+  const x = alarmTexts(a, opts.tz);
   const ack = async (ev) => {
     ev.target.disabled = true;
     try {
@@ -66,13 +80,13 @@ export function alarmCard(a, opts) {
       h(
         'dd',
         { class: 'cause', 'data-row': a.cause.row },
-        a.cause.text,
-        h('small', { class: 'muted' }, ` · ${a.cause.failure}`),
+        said(x.cause),
+        h('small', { class: 'muted failure' }, ' · ', said(x.failure)),
       ),
       h('dt', null, tt('alarms.evidence')),
-      h('dd', { class: 'evidence' }, a.evidence.text),
+      h('dd', { class: 'evidence' }, said(x.evidence)),
       h('dt', null, tt('alarms.respond')),
-      h('dd', { class: 'respond' }, a.cause.respond),
+      h('dd', { class: 'respond' }, said(x.respond)),
     ),
     a.ackedBy
       ? h(

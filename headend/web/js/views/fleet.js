@@ -1,11 +1,52 @@
 // Fleet board (issue 6): every station with presence (connected, disconnected since when, offline alarm),
 // applied vs desired schedule version and how long it has lagged, signal margin, current activity, alarms;
-// filter by county; rows update live from the stream.
+// filter by county; rows update live from the stream. Issue 8: active fleet alarms ("carrier lost at 37
+// stations — upstream or satellite") as a banner above the grid, and stations with alarms marked with their
+// worst severity and the probable cause in the UI's language (cause-i18n.js).
 import { get } from '../api.js';
-import { badge, h, replace, stationHref } from '../dom.js';
+import { alarmLine, alarmTexts } from '../cause-i18n.js';
+import { badge, debounce, h, replace, stationHref } from '../dom.js';
 import { alarmLabel, locale, t } from '../i18n.js';
 import { onLive } from '../live.js';
+import { tt } from '../tech-i18n.js';
 import { fmtDateTime, fmtDuration } from '../time.js';
+
+const RANK = { critical: 3, warning: 2, info: 1 };
+/**
+ * Fleet alarms reach the board by polling as well as by the stream: the headend's live stream carries
+ * station alarms only (a fleet alarm whose stations were held back makes no station message).
+ */
+const FLEET_POLL_MS = 5000;
+
+/** The worst severity among a station's alarms, or null. */
+export function worstSeverity(alarms) {
+  let best = null;
+  for (const a of alarms ?? []) if (!best || (RANK[a.severity] ?? 0) > (RANK[best] ?? 0)) best = a.severity;
+  return best;
+}
+
+/** The banner of active fleet alarms (empty when there are none). */
+function fleetBanner(list, tz) {
+  if (list.length === 0) return [];
+  return h(
+    'div',
+    { class: 'fleet-banner', role: 'alert' },
+    h('strong', null, tt('alarms.banner')),
+    list.map((a) =>
+      h(
+        'p',
+        {
+          class: `alarm-banner sev-${a.severity}`,
+          dataset: { alarm: a.id, kind: a.kind, severity: a.severity },
+        },
+        badge(tt(`alarms.sev.${a.severity}`), a.severity === 'critical' ? 'bad' : 'warn'),
+        ' ',
+        alarmLine(a, tz),
+      ),
+    ),
+    h('a', { href: '#/alarms' }, tt('alarms.bannerMore')),
+  );
+}
 
 /** Margin class (DOMAIN.md §2: healthy ≥ 3 dB, warning below 3, alarm below 1). */
 export function marginClass(db) {
@@ -39,14 +80,23 @@ export function scheduleCell(s) {
   return h('div', null, h('span', { class: 'mono' }, `${v(sch.applied)} / ${v(sch.desired)}`), ' ', state);
 }
 
-function row(s, tz) {
+function row(s, tz, details) {
   const alarms = s.alarms ?? [];
+  const worst = worstSeverity(alarms);
+  // The probable cause of the worst alarm (from /alarms, which carries cause and evidence).
+  const top = (details ?? [])
+    .filter((a) => a.linkedTo === null)
+    .sort((a, b) => (RANK[b.severity] ?? 0) - (RANK[a.severity] ?? 0))[0];
   return h(
     'tr',
-    { dataset: { station: s.id, connection: s.connection ?? 'unknown' } },
+    {
+      class: worst ? `sev-${worst}` : '',
+      dataset: { station: s.id, connection: s.connection ?? 'unknown', alarmSeverity: worst ?? 'none' },
+    },
     h(
       'td',
       { 'data-label': t('fleet.station') },
+      worst ? h('span', { class: `sev-dot sev-${worst}`, title: tt(`alarms.sev.${worst}`) }) : null,
       h('a', { href: stationHref(s.id) }, s.name),
       h('small', { class: 'muted block' }, s.id),
     ),
@@ -69,7 +119,22 @@ function row(s, tz) {
       { 'data-label': t('fleet.alarms') },
       alarms.length === 0
         ? '—'
-        : alarms.map((a) => badge(alarmLabel(a.kind), a.severity === 'critical' ? 'bad' : 'warn')),
+        : [
+            alarms.map((a) => {
+              const b = badge(alarmLabel(a.kind), a.severity === 'critical' ? 'bad' : 'warn');
+              b.dataset.kind = a.kind;
+              b.dataset.severity = a.severity;
+              b.title = `${tt(`alarms.sev.${a.severity}`)} · ${a.message ?? ''}`;
+              return b;
+            }),
+            top
+              ? h(
+                  'small',
+                  { class: 'block cause', 'data-row': top.cause.row },
+                  alarmTexts(top, tz).cause.text,
+                )
+              : null,
+          ],
     ),
   );
 }
@@ -84,6 +149,14 @@ export async function render(root, ctx) {
   const byId = new Map(stations.map((s) => [s.id, s]));
   const tbody = h('tbody');
   const summary = h('p', { class: 'summary', 'data-summary': '' });
+  const banner = h('section', {
+    class: 'fleet-alarms',
+    'data-section': 'fleet-alarms',
+    'aria-live': 'polite',
+  });
+  /** Active alarms with cause and evidence, by station (station alarms) and the fleet's. */
+  let details = new Map();
+  const rowOf = (s) => row(s, ctx.tz, details.get(s.id));
   const draw = () => {
     const list = [...byId.values()];
     const n = (c) => list.filter((s) => (s.connection ?? 'unknown') === c).length;
@@ -93,11 +166,32 @@ export async function render(root, ctx) {
       unk: n('unknown'),
       all: list.length,
     });
-    replace(
-      tbody,
-      list.map((s) => row(s, ctx.tz)),
-    );
+    replace(tbody, list.map(rowOf));
   };
+  const loadAlarms = async () => {
+    let list;
+    try {
+      list = await get('/alarms');
+    } catch {
+      return; // the board still shows presence and the stations' own alarm badges
+    }
+    const next = new Map();
+    for (const a of list) {
+      if (a.scope !== 'station' || !a.station) continue;
+      if (!next.has(a.station)) next.set(a.station, []);
+      next.get(a.station).push(a);
+    }
+    details = next;
+    replace(
+      banner,
+      fleetBanner(
+        list.filter((a) => a.scope === 'fleet'),
+        ctx.tz,
+      ),
+    );
+    draw();
+  };
+  const alarmsLater = debounce(() => loadAlarms(), 500);
   const select = h(
     'select',
     {
@@ -117,6 +211,7 @@ export async function render(root, ctx) {
   replace(
     root,
     h('div', { class: 'toolbar' }, h('h1', null, t('fleet.title')), select),
+    banner,
     summary,
     h(
       'table',
@@ -141,12 +236,16 @@ export async function render(root, ctx) {
     ),
   );
   draw();
+  await loadAlarms();
+  const poll = setInterval(() => loadAlarms(), FLEET_POLL_MS);
   const offs = [
+    () => clearInterval(poll),
+    onLive('alarm', alarmsLater),
     onLive('station', (s) => {
       if (county && s.county !== county) return;
       byId.set(s.id, s);
       const existing = tbody.querySelector(`tr[data-station="${CSS.escape(s.id)}"]`);
-      if (existing) existing.replaceWith(row(s, ctx.tz));
+      if (existing) existing.replaceWith(rowOf(s));
       else draw();
       const list = [...byId.values()];
       const n = (c) => list.filter((x) => (x.connection ?? 'unknown') === c).length;
@@ -165,6 +264,7 @@ export async function render(root, ctx) {
       byId.clear();
       for (const s of fresh) byId.set(s.id, s);
       draw();
+      alarmsLater();
     }),
   ];
   return () => {
