@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { RpcResult } from '../../protocol/messages/rpc-methods.js';
-import type { ReceiverSignal } from '../../protocol/messages/telemetry.js';
+import { boundReceiverAlarms, type ReceiverSignal } from '../../protocol/messages/telemetry.js';
 import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import type { LnbState } from '../../protocol/registry.js';
 import type { AgentConfig } from '../config.js';
@@ -42,6 +42,9 @@ export function signalOf(rc: ReceiverControl, s: DriverStatus | null = rc.lastSt
     marginDb: clamp(round(s?.marginDb ?? null), -60, 60),
     ber: clamp(s?.ber ?? null, 0, 1),
     lnb: lnbOf(s?.lnb),
+    // The receiver's own alarms ride along so the headend sees a scrambled or missing service in the
+    // same message as the starved recorder (DOMAIN.md §6); omitted before the first status reading.
+    ...(s ? { alarms: boundReceiverAlarms(s.alarms) } : {}),
   };
 }
 

@@ -9,7 +9,11 @@
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { ReceiverSignal, Telemetry } from '../../protocol/messages/telemetry.js';
+import {
+  boundReceiverAlarms,
+  type ReceiverSignal,
+  type Telemetry,
+} from '../../protocol/messages/telemetry.js';
 import type { EventBody } from '../store/outbox.js';
 import type { Clock } from './clock.js';
 
@@ -56,7 +60,10 @@ function stat(acc: Acc | undefined): { min: number; avg: number; max: number } |
 export class MinuteSummary {
   private minute: number | null = null;
   private samples = 0;
-  private receivers = new Map<string, { locked: number; n: number; margin?: Acc; cn?: Acc }>();
+  private receivers = new Map<
+    string,
+    { locked: number; n: number; margin?: Acc; cn?: Acc; alarms?: Set<string> }
+  >();
   private disk: Acc | undefined;
   private cpu: Acc | undefined;
 
@@ -72,7 +79,14 @@ export class MinuteSummary {
       if (r.locked) cur.locked++;
       const margin = add(cur.margin, r.marginDb);
       const cn = add(cur.cn, r.cnDb);
-      this.receivers.set(r.id, { ...cur, ...(margin ? { margin } : {}), ...(cn ? { cn } : {}) });
+      // Union over the minute: a scrambled spell inside an offline minute stays in the history.
+      const alarms = r.alarms ? new Set([...(cur.alarms ?? []), ...r.alarms]) : cur.alarms;
+      this.receivers.set(r.id, {
+        ...cur,
+        ...(margin ? { margin } : {}),
+        ...(cn ? { cn } : {}),
+        ...(alarms ? { alarms } : {}),
+      });
     }
     this.disk = add(this.disk, t.disk.freeBytes);
     this.cpu = add(this.cpu, t.host.cpuPct);
@@ -97,6 +111,7 @@ export class MinuteSummary {
           lockedRatio: r.n === 0 ? 0 : r.locked / r.n,
           ...(margin ? { marginDb: margin } : {}),
           ...(cn ? { cnDb: cn } : {}),
+          ...(r.alarms ? { alarms: boundReceiverAlarms([...r.alarms]) } : {}),
         };
       }),
       ...(stat(this.disk) ? { diskFreeBytes: stat(this.disk) } : {}),
@@ -149,7 +164,11 @@ export async function sampleTelemetry(src: SampleSources): Promise<Telemetry> {
   const u = await src.disk();
   return {
     at: new Date(src.now()).toISOString(),
-    receivers: src.receivers().slice(0, 8),
+    // Bounded again here: a sample that broke the schema's limits would be dropped whole by the headend.
+    receivers: src
+      .receivers()
+      .slice(0, 8)
+      .map((r) => (r.alarms ? { ...r, alarms: boundReceiverAlarms(r.alarms) } : r)),
     recorders: src.recorders().slice(0, 16),
     disk: {
       freeBytes: u.freeBytes,

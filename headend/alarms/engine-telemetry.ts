@@ -3,7 +3,7 @@
  * zeroes conditions a station stopped reporting, feeds the margin trend detector (DOMAIN.md §6 "Dish
  * misaligned: slow margin decline at one station while peers are stable") and refreshes fleet membership.
  */
-import type { Telemetry } from '../../protocol/messages/telemetry.js';
+import type { ServiceFaultAlarm, Telemetry } from '../../protocol/messages/telemetry.js';
 import type { AlarmKind } from '../../protocol/registry.js';
 import { cause as mkCause, evidence as mkEvidence } from './causes.js';
 import type { Core } from './engine-core.js';
@@ -45,8 +45,9 @@ export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?
   );
   updateCarrierMargins(core, station);
   const reported = new Set<string>();
+  const alarmsOf = new Map(tm.receivers.map((r) => [r.id, r.alarms]));
   for (const report of v.reports) {
-    const r = explainedByService(core, station, report);
+    const r = explainedByService(core, station, report, alarmsOf.get(report.subject));
     reported.add(core.keyOf(station, r.kind, r.subject));
     core.apply(station, r, 'telemetry', now);
   }
@@ -81,26 +82,51 @@ export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?
   trackLoss(core, station);
 }
 
-/** Stream alarms a station-reported service fault explains (DOMAIN.md §6: scrambled, service reshuffle). */
+/** Stream alarms a service fault explains (DOMAIN.md §6: scrambled, service reshuffle). */
 export const SERVICE_EXPLAINED: readonly AlarmKind[] = ['stream_frozen', 'recorder_stalled'];
 const SERVICE_CAUSES: readonly AlarmKind[] = ['scrambled', 'service_missing'];
 
 /**
- * The station's `scrambled` or `service_missing` alarm on `r`'s receiver explains a frozen or stalled
- * recorder: the report is zeroed (its evidence names the cause) so the technician sees the cause once.
+ * Receiver alarm names (telemetry `receivers[].alarms`, protocol SERVICE_FAULT_ALARMS) → the station alarm
+ * kind they amount to, the vanished service first: a receiver that lost the service cannot judge its
+ * scrambling (device/detect/service-watch.ts reads them the same way).
  */
-export function explainedByService(core: Core, station: string, r: RuleReport): RuleReport {
+const RECEIVER_SERVICE_FAULTS: readonly { name: ServiceFaultAlarm; kind: AlarmKind; text: string }[] = [
+  { name: 'serviceMissing', kind: 'service_missing', text: 'service-missing' },
+  { name: 'scrambled', kind: 'scrambled', text: 'scrambled' },
+];
+
+/**
+ * A scrambled or vanished service starves the recorder just as a frozen receiver does, so a frozen or
+ * stalled recorder is zeroed (its evidence names the cause) when either
+ * - the station has `scrambled` / `service_missing` raised on `r`'s receiver, or
+ * - the receiver itself reports `scrambled` / `serviceMissing` in this telemetry message
+ *   (`receiverAlarms`): the same message as the starved recorder, so there is no race with the station's
+ *   held alarm event and the stream alarms keep the ordinary raise hold.
+ * The technician sees the cause once (the station's alarm), not a receiver hang.
+ */
+export function explainedByService(
+  core: Core,
+  station: string,
+  r: RuleReport,
+  receiverAlarms?: readonly string[],
+): RuleReport {
   if (r.level === 0 || !SERVICE_EXPLAINED.includes(r.kind)) return r;
-  const cause = SERVICE_CAUSES.find(
+  const raised = SERVICE_CAUSES.find(
     (k) => (core.entries.get(core.keyOf(station, k, r.subject))?.hold.rawLevel() ?? 0) > 0,
   );
-  if (!cause) return r;
+  const own = raised ? undefined : RECEIVER_SERVICE_FAULTS.find((f) => receiverAlarms?.includes(f.name));
+  if (!raised && !own) return r;
+  const why = raised
+    ? `explained by the station's ${raised} alarm on ${r.subject}`
+    : `explained by the receiver's ${own?.text} status (${r.subject})`;
   return {
     ...r,
     level: 0,
-    evidence: mkEvidence(`${r.evidence.text} — explained by the station's ${cause} alarm on ${r.subject}`, {
+    evidence: mkEvidence(`${r.evidence.text} — ${why}`, {
       ...r.evidence.facts,
-      explainedBy: cause,
+      explainedBy: raised ?? own?.kind ?? null,
+      explainedFrom: raised ? 'station-alarm' : 'receiver-status',
     }),
   };
 }

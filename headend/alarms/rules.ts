@@ -47,14 +47,6 @@ const signal = (detect: string, hysteresis: string, extra: Partial<RuleSpec> = {
 });
 
 /**
- * A scrambled or vanished service starves the recorder just like a frozen receiver does, and the station
- * holds `scrambled` / `service_missing` for `alarmRaiseHoldMs` before reporting it (device/detect/). The
- * stream alarms wait that hold twice, so the station's cause arrives first and explains them
- * (engine-telemetry.ts `explainedByService`): the technician sees the cause once, not a receiver hang.
- */
-const contentExplainedHold = (t: TimingProfile) => 2 * t.alarmRaiseHoldMs;
-
-/**
  * A kind reported by the station itself (`alarm.raised` / `alarm.cleared` events): the station already
  * held it, so the headend relays it at once and clears it when the station says so.
  */
@@ -97,13 +89,11 @@ export const RULES: Readonly<Partial<Record<AlarmKind, RuleSpec>>> = {
   ),
   stream_frozen: signal(
     'telemetry: a recorder receives 0 bit/s while its receiver reports lock',
-    'raise and clear holds; not raised while the station reports the service scrambled or missing',
-    { raiseHoldMs: contentExplainedHold },
+    'raise and clear holds; not raised while the station or the receiver reports the service scrambled or missing',
   ),
   recorder_stalled: signal(
     "telemetry: a recorder's file stops growing while its input still has data",
-    'raise and clear holds; not raised while the station reports the service scrambled or missing',
-    { raiseHoldMs: contentExplainedHold },
+    'raise and clear holds; not raised while the station or the receiver reports the service scrambled or missing',
   ),
   receiver_unresponsive: signal("telemetry: the receiver's control link is down", 'raise and clear holds'),
   lnb_fault: signal('telemetry: LNB supply short or no load', 'raise and clear holds'),

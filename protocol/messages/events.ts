@@ -16,6 +16,7 @@ import {
   StationAlarmKind,
 } from '../registry.js';
 import { Id, ScheduleVersion, ServiceKey, Sha256Hex, StoreId, UtcTimestamp } from './common.js';
+import { ReceiverAlarmNames } from './telemetry.js';
 
 const envelope = {
   storeId: StoreId,
@@ -134,6 +135,11 @@ export const TelemetrySummaryEvent = z
           lockedRatio: z.number().min(0).max(1),
           marginDb: Stat.optional(),
           cnDb: Stat.optional(),
+          /**
+           * Every receiver alarm name seen in the minute's samples (telemetry `receivers[].alarms`);
+           * optional: absent when no sample carried alarms (older agents).
+           */
+          alarms: ReceiverAlarmNames.optional(),
         }),
       )
       .max(8),

@@ -15,6 +15,38 @@ export const SignalLevel = z.strictObject({
 
 const bytes = z.number().int().nonnegative();
 
+/** Most receiver alarm names one telemetry receiver carries (the RX8200 bitmap names 13). */
+export const MAX_RECEIVER_ALARMS = 16;
+/** Longest receiver alarm name carried in telemetry. */
+export const MAX_RECEIVER_ALARM_NAME = 32;
+
+/**
+ * Receiver alarm names that say the SERVICE, not the receiver, is at fault (DOMAIN.md §6 "Scrambled
+ * service", "Service/PID reshuffle"): drivers map their vendor's status to these names (RX8200 bitmap,
+ * protocol/rx8200/alarms.ts), and the headend reads them to explain a starved recorder at once.
+ */
+export const SERVICE_FAULT_ALARMS = ['scrambled', 'serviceMissing'] as const;
+export type ServiceFaultAlarm = (typeof SERVICE_FAULT_ALARMS)[number];
+
+/**
+ * A receiver's own named alarms (driver names, e.g. RX8200 `lnbShort`, `scrambled`, `serviceMissing`):
+ * at most 16 names of at most 32 characters. The agent bounds them with `boundReceiverAlarms`.
+ */
+export const ReceiverAlarmNames = z
+  .array(z.string().min(1).max(MAX_RECEIVER_ALARM_NAME))
+  .max(MAX_RECEIVER_ALARMS);
+
+/**
+ * Bounds a driver's alarm list for telemetry: de-duplicated, names cut to `MAX_RECEIVER_ALARM_NAME`,
+ * service-fault names first, at most `MAX_RECEIVER_ALARMS` (pure; what the agent sends).
+ */
+export function boundReceiverAlarms(names: readonly string[]): string[] {
+  const cut = [...new Set(names.filter((n) => n.length > 0).map((n) => n.slice(0, MAX_RECEIVER_ALARM_NAME)))];
+  const first = cut.filter((n) => (SERVICE_FAULT_ALARMS as readonly string[]).includes(n));
+  const rest = cut.filter((n) => !(SERVICE_FAULT_ALARMS as readonly string[]).includes(n));
+  return [...first, ...rest].slice(0, MAX_RECEIVER_ALARMS);
+}
+
 /** One receiver's signal; `null` = not available (unlocked, or the receiver does not report it). */
 export const ReceiverSignal = z.strictObject({
   id: Id,
@@ -31,6 +63,12 @@ export const ReceiverSignal = z.strictObject({
   /** Post-Viterbi BER (DVB-S) or packet error ratio (DVB-S2). */
   ber: z.number().min(0).max(1).nullable(),
   lnb: LnbState,
+  /**
+   * Named alarms the receiver itself reported at its last status reading (optional: agents before this
+   * field omit it; absent = unknown, `[]` = none). Lets the headend tell a scrambled or vanished service
+   * from a frozen receiver without waiting for the station's held alarm event.
+   */
+  alarms: ReceiverAlarmNames.optional(),
 });
 export type ReceiverSignal = z.infer<typeof ReceiverSignal>;
 

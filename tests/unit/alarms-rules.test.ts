@@ -102,8 +102,7 @@ const cases: Case[] = [
     kind: 'stream_frozen',
     severity: 'critical',
     row: 'receiver-hangs',
-    // Twice the hold: a station-reported scrambled/missing service explains it first (rules.ts).
-    raiseMs: 2 * D.alarmRaiseHoldMs,
+    raiseMs: D.alarmRaiseHoldMs,
     clearMs: D.alarmClearHoldMs,
     bad: (e, now, i) => tm(e, now, [{}], { recorders: [{ bitrateBps: 0, bytes: 1000 + i }] }),
     good: (e, now, i) => tm(e, now, [{}], { recorders: [{ bitrateBps: 8e6, bytes: 1e6 * (i + 10) }] }),
@@ -115,8 +114,7 @@ const cases: Case[] = [
     kind: 'recorder_stalled',
     severity: 'warning',
     row: 'stream-stall',
-    // Twice the hold: a station-reported scrambled/missing service explains it first (rules.ts).
-    raiseMs: 2 * D.alarmRaiseHoldMs,
+    raiseMs: D.alarmRaiseHoldMs,
     clearMs: D.alarmClearHoldMs,
     bad: (e, now) => tm(e, now, [{}], { recorders: [{ bitrateBps: 8e6, bytes: 5e6 }] }),
     good: (e, now, i) => tm(e, now, [{}], { recorders: [{ bitrateBps: 8e6, bytes: 6e6 + 1e6 * i }] }),
