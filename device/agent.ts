@@ -102,7 +102,20 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     store.transaction((tx) => store.outbox.appendEvent(tx, body));
     sender?.notify();
   };
-  const alarms = new StationAlarms(emit, now);
+  // Station alarms: the active set is committed with each event and restored here (device/link/alarms.ts).
+  const restored = store.alarmState.load();
+  if (restored.damaged) log.warn('stored active alarms unreadable: starting with none');
+  const alarms = new StationAlarms(
+    (body, active) => {
+      store.transaction((tx) => {
+        store.outbox.appendEvent(tx, body);
+        store.alarmState.save(tx, active);
+      });
+      sender?.notify();
+    },
+    now,
+    restored.alarms,
+  );
 
   const transport =
     deps.transport ?? createTransport(config, clock, moduleLogger(log, 'device/receiver/transport'), timing);
@@ -425,6 +438,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     store,
     port: storePort,
     executor,
+    alarms,
     clock,
     clockSync,
     logger: moduleLogger(log, 'device/executor/recovery'),
@@ -436,6 +450,18 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     // Stopping during recovery (e.g. while it waits for the clock) is not a failure.
     if (!recoveryAbort.signal.aborted) log.error({ err }, 'recovery failed');
   });
+  // Alarms the previous run left active are cleared unless a detector raises them again once it has had
+  // its hold (the content check's period plus its hold is the longest).
+  let cancelReconcile: (() => void) | null = null;
+  if (restored.alarms.length > 0) {
+    const afterMs =
+      Math.max(2 * timing.alarmRaiseHoldMs, timing.contentCheckPeriodMs + timing.alarmRaiseHoldMs) +
+      timing.receiverPollMs;
+    cancelReconcile = clock.schedule(afterMs, () => {
+      const cleared = alarms.reconcile();
+      if (cleared.length > 0) log.info({ cleared }, 'alarms from before the restart cleared: not seen again');
+    });
+  }
   link.start();
   telemetry.start();
   void diagnostics.start().catch((err: unknown) => log.warn({ err }, 'diagnostics did not start'));
@@ -459,6 +485,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       if (stopped) return;
       stopped = true;
       recoveryAbort.abort();
+      cancelReconcile?.();
       telemetry.stop();
       diagnostics.stop();
       detectors.stop();

@@ -43,6 +43,8 @@ export interface RecoveryDeps {
   recordingsRoot: string;
   /** `telemetryIdleMs` paces the run marker's heartbeat. */
   timing: { recorderStopGraceMs: number; clockTrustWaitMs: number; telemetryIdleMs: number };
+  /** The agent's station alarms (so `power_cut` joins the active set it keeps); a private set when omitted. */
+  alarms?: StationAlarms;
   /** Aborts a recovery still waiting (the agent is stopping); also ends the run marker's heartbeat. */
   signal?: AbortSignal;
 }
@@ -181,13 +183,15 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryReport> {
     recorders: store.processes.live().length,
   });
   if (deps.signal) heartbeat(store, deps.clock, deps.timing.telemetryIdleMs, deps.signal);
-  const alarms = new StationAlarms(
-    (body) => {
-      deps.port.transaction((tx) => deps.port.event(tx, body));
-      deps.port.committed();
-    },
-    () => deps.clockSync.headendNow(),
-  );
+  const alarms =
+    deps.alarms ??
+    new StationAlarms(
+      (body) => {
+        deps.port.transaction((tx) => deps.port.event(tx, body));
+        deps.port.committed();
+      },
+      () => deps.clockSync.headendNow(),
+    );
   if (powerCut) {
     logger.warn(powerCut.evidence, powerCut.message);
     alarms.raise('power_cut', powerCut.message, powerCut.evidence);

@@ -7,6 +7,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { AlarmStateRepo } from './alarm-state.js';
 import { CountersRepo } from './counters.js';
 import { StoreError } from './errors.js';
 import { JournalRepo } from './journal.js';
@@ -47,6 +48,8 @@ export interface StationStore {
   readonly rpc: RpcRidsRepo;
   /** Which agent run is live and whether the last one stopped cleanly (power-cut detection). */
   readonly runs: RunMarkerRepo;
+  /** Active station alarms, restored at start (device/link/alarms.ts). */
+  readonly alarmState: AlarmStateRepo;
   /**
    * Runs `fn` in one IMMEDIATE transaction: a journal row and the event reporting it commit together or not
    * at all. `fn` must be synchronous. Nested calls become savepoints.
@@ -97,6 +100,7 @@ export function openStationStore(path: string, deps: StationStoreDeps = {}): Sta
       counters: new CountersRepo(db),
       rpc: new RpcRidsRepo(db),
       runs: new RunMarkerRepo(db),
+      alarmState: new AlarmStateRepo(db),
       transaction: (fn) => runInTransaction(db, fn),
       close() {
         if (!db.open) return;
