@@ -101,6 +101,12 @@ const Disk = z
       .int()
       .nonnegative()
       .default(1024 * 1024 * 1024),
+    /**
+     * Share of the quota the retention sweep keeps free (TVHeadend's "maintain free space"): so the next
+     * recording can always start, and above the headend's `disk_low` line (10 % free + 3 % hysteresis) so the
+     * `recordings.retention` remedy clears that alarm. 0 = free space only when over the quota.
+     */
+    headroomRatio: z.number().min(0).max(0.9).default(0.15),
   })
   .strict();
 
@@ -130,7 +136,7 @@ export const AgentConfigSchema = z
     recordingsDir: NonEmpty,
     /** Where the station database (`station.db`, SQLite WAL) lives. */
     dataDir: NonEmpty,
-    disk: Disk.default({ quotaBytes: 0, minFreeBytes: 1024 * 1024 * 1024 }),
+    disk: Disk.default({ quotaBytes: 0, minFreeBytes: 1024 * 1024 * 1024, headroomRatio: 0.15 }),
     /** The station's IANA time zone (DOMAIN.md §1: Asia/Shanghai). The schedule document carries its own. */
     timeZone: TimeZone.default('Asia/Shanghai'),
     /** Which timing profile the overrides apply to: `default` (production) or `short` (tests, demos). */

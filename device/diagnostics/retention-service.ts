@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { RetentionPolicy } from '../../protocol/messages/rpc-methods.js';
 import type { Clock } from '../link/clock.js';
-import { type DiskPolicy, type DiskUsage, shortfall } from '../recorder/disk.js';
+import { type DiskPolicy, type DiskUsage, sweepNeed } from '../recorder/disk.js';
 import { deleteRecording, runRetention } from '../recorder/retention.js';
 import type { RecordingsRepo } from '../store/recordings.js';
 
@@ -161,7 +161,7 @@ export class RetentionService {
     }
     const r = await runRetention(
       { recordings, root, logger },
-      { needBytes: shortfall(usage, 0), keepByEntry },
+      { needBytes: sweepNeed(usage, this.deps.disk.headroomRatio ?? 0), keepByEntry },
     );
     for (const d of r.deleted) report.byReason[d.reason]++;
     report.deleted += r.deleted.length;

@@ -16,6 +16,8 @@ export interface DiskPolicy {
   quotaBytes: number;
   /** Free bytes the filesystem must keep. */
   minFreeBytes: number;
+  /** Share of the quota the retention sweep keeps free (device/config.ts); absent = 0. */
+  headroomRatio?: number;
 }
 
 export interface DiskUsage {
@@ -35,6 +37,16 @@ export function shortfall(u: DiskUsage, needBytes: number): number {
   const overQuota = u.quotaBytes > 0 ? u.usedBytes + needBytes - u.quotaBytes : 0;
   const underFloor = u.minFreeBytes + needBytes - u.freeBytes;
   return Math.max(0, overQuota, underFloor);
+}
+
+/**
+ * What a retention sweep should free: the shortfall against quota and floor, and under a quota also the
+ * headroom `headroomRatio` asks to keep free (oldest unprotected recordings go first, retention.ts).
+ */
+export function sweepNeed(u: DiskUsage, headroomRatio: number): number {
+  const headroom =
+    u.quotaBytes > 0 ? u.usedBytes + Math.ceil(u.quotaBytes * headroomRatio) - u.quotaBytes : 0;
+  return Math.max(shortfall(u, 0), headroom);
 }
 
 /** Measures the recordings root: its size, the filesystem's free space, and whether it is writable. */

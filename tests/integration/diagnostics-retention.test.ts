@@ -134,3 +134,27 @@ t.test('the sweep runs by itself on its period', async (t) => {
   t.match(report, { deleted: 1, byReason: { age: 1 } });
   t.notOk(existsSync(old.file), 'the automatic sweep deleted the old recording');
 });
+
+t.test('under a quota the sweep keeps the headroom free, oldest first (maintain free space)', async (t) => {
+  const { dir, root, store } = fixture(t);
+  // Five 1000-byte recordings under a 5600-byte quota: 600 bytes free = 11 %, inside the headend's
+  // disk_low line (10 % + 3 % hysteresis). A 20 % headroom needs 1120 free: one recording, the oldest, goes.
+  const disk: DiskPolicy = { quotaBytes: 5600, minFreeBytes: 0, headroomRatio: 0.2 };
+  const recs = [5, 4, 3, 2, 1].map((age) => recording(store, root, `talk-${age}`, age));
+  const svc = service(dir, root, store, disk);
+  const r = await svc.sweep();
+  t.same(r.byReason, { age: 0, keep_n: 0, space: 1 }, 'freed for space, nothing else');
+  t.same(
+    recs.map((x) => existsSync(x.file)),
+    [false, true, true, true, true],
+    'the oldest went, the rest stay',
+  );
+  const after = await measureDisk(root, disk);
+  t.ok(after.quotaBytes - after.usedBytes >= 0.2 * disk.quotaBytes, 'the headroom is free again');
+  const again = await svc.sweep();
+  t.equal(again.deleted, 0, 'a second sweep finds nothing to do: it frees the headroom, not everything');
+
+  disk.headroomRatio = 0;
+  recording(store, root, 'talk-0', 0);
+  t.equal((await svc.sweep()).deleted, 0, 'without headroom only the quota itself counts');
+});
