@@ -51,7 +51,7 @@ t.test('a technician diagnoses a low-margin station and acknowledges the alarm',
   await card.waitFor({ timeout: 10_000 });
   t.equal(await card.getAttribute('data-kind'), 'margin_low');
   t.match(await card.locator('.kind').textContent(), /信号余量低/, 'named in Chinese');
-  t.match(await card.locator('.cause').textContent(), /snow or ice/, 'the probable cause');
+  t.match(await card.locator('.cause').textContent(), /天线或馈源积雪结冰/, 'the probable cause, in Chinese');
   t.equal(
     await card.locator('.cause').getAttribute('data-row'),
     'snow-ice-fade',
@@ -59,8 +59,8 @@ t.test('a technician diagnoses a low-margin station and acknowledges the alarm',
   );
   t.match(
     await card.locator('.evidence').textContent(),
-    /margin \d+\.\d dB/,
-    'the evidence with the figures',
+    /余量 \d+\.\d dB/,
+    'the evidence with the figures, in Chinese',
   );
   t.ok(
     await card.locator('[data-remedy="receiver.status"]').count(),
