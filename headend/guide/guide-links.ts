@@ -356,7 +356,7 @@ export function resolveGuideLinks(
     for (const r of results) {
       upsert.run(r.entryId, r.status, JSON.stringify(r.occurrences), JSON.stringify(r.warnings), nowMs);
     }
-  })();
+  }).immediate(); // write lock first: no SQLITE_BUSY_SNAPSHOT when another connection commits meanwhile
   return results;
 }
 

@@ -312,7 +312,10 @@ export class ImportStatements {
         updatedStarts,
         accepted,
       };
-    })();
+      // IMMEDIATE: take the write lock first. A deferred transaction reads, then upgrades to write; if the
+      // headend committed in between, SQLite answers SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+      // retry ("database is locked" while the fleet writes).
+    }).immediate();
   }
 
   /** Deletes programmes that ended before `ms`; returns how many. */
