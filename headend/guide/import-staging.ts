@@ -268,54 +268,56 @@ export class ImportStatements {
   ): AppliedWindow {
     const range = { s: service, c: channel, ws: window.startMs, we: window.endMs };
     const write = { s: service, c: channel, src: source, at: importedAt };
-    return this.db.transaction((): AppliedWindow => {
-      if (this.hasAnyLive.get(service) === 0) {
-        this.insertAll.run(write);
+    // IMMEDIATE: take the write lock first. A deferred transaction reads, then upgrades to write; if the
+    // headend committed in between, SQLite answers SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+    // retry ("database is locked" while the fleet writes).
+    return this.db
+      .transaction((): AppliedWindow => {
+        if (this.hasAnyLive.get(service) === 0) {
+          this.insertAll.run(write);
+          return {
+            firstImport: true,
+            removed: [],
+            added: null,
+            addedStarts: [],
+            moved: [],
+            updatedStarts: [],
+            accepted,
+          };
+        }
+        if (this.hasOutside.get(range) === 1) this.renameCollisions.run(range);
+        const removed = (this.deleteRemoved.all(range) as CandidateRow[]).map(candidate);
+        const changed = this.changedRows.all({ s: service, c: channel }) as (CandidateRow & {
+          old_start: number;
+          old_stop: number;
+        })[];
+        const moved: AppliedWindow['moved'] = [];
+        const updatedStarts: number[] = [];
+        for (const r of changed) {
+          if (r.old_start === r.start_ms && r.old_stop === r.stop_ms) updatedStarts.push(r.start_ms);
+          else
+            moved.push({
+              from: { ...candidate(r), startMs: r.old_start, stopMs: r.old_stop },
+              to: candidate(r),
+            });
+        }
+        if (changed.length > 0) this.updateChanged.run(write);
+        if (removed.length === 0) {
+          const addedStarts = this.insertAddedStarts.all(write) as number[];
+          return { firstImport: false, removed, added: null, addedStarts, moved, updatedStarts, accepted };
+        }
+        const added = (this.insertAdded.all(write) as CandidateRow[]).map(candidate);
         return {
-          firstImport: true,
-          removed: [],
-          added: null,
-          addedStarts: [],
-          moved: [],
-          updatedStarts: [],
+          firstImport: false,
+          removed,
+          added,
+          addedStarts: added.map((a) => a.startMs),
+          moved,
+          updatedStarts,
           accepted,
         };
-      }
-      if (this.hasOutside.get(range) === 1) this.renameCollisions.run(range);
-      const removed = (this.deleteRemoved.all(range) as CandidateRow[]).map(candidate);
-      const changed = this.changedRows.all({ s: service, c: channel }) as (CandidateRow & {
-        old_start: number;
-        old_stop: number;
-      })[];
-      const moved: AppliedWindow['moved'] = [];
-      const updatedStarts: number[] = [];
-      for (const r of changed) {
-        if (r.old_start === r.start_ms && r.old_stop === r.stop_ms) updatedStarts.push(r.start_ms);
-        else
-          moved.push({
-            from: { ...candidate(r), startMs: r.old_start, stopMs: r.old_stop },
-            to: candidate(r),
-          });
-      }
-      if (changed.length > 0) this.updateChanged.run(write);
-      if (removed.length === 0) {
-        const addedStarts = this.insertAddedStarts.all(write) as number[];
-        return { firstImport: false, removed, added: null, addedStarts, moved, updatedStarts, accepted };
-      }
-      const added = (this.insertAdded.all(write) as CandidateRow[]).map(candidate);
-      return {
-        firstImport: false,
-        removed,
-        added,
-        addedStarts: added.map((a) => a.startMs),
-        moved,
-        updatedStarts,
-        accepted,
-      };
-      // IMMEDIATE: take the write lock first. A deferred transaction reads, then upgrades to write; if the
-      // headend committed in between, SQLite answers SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
-      // retry ("database is locked" while the fleet writes).
-    }).immediate();
+      })
+      .immediate();
   }
 
   /** Deletes programmes that ended before `ms`; returns how many. */
