@@ -21,6 +21,7 @@ import { createScheduling, type Scheduling } from '../scheduling/entries.js';
 import { createPreview, type Preview } from '../scheduling/preview.js';
 import { createPublisher, type Publisher } from '../scheduling/publisher.js';
 import type { Store } from '../store/index.js';
+import type { IssuedDoc } from '../store/schedules.js';
 import { HeadendMqtt, type MqttConnect } from './client.js';
 import { createRpcClient, type RpcClient } from './rpc-client.js';
 
@@ -179,18 +180,22 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     timeZone: deps.timeZone,
     logger: child('headend/scheduling'),
     now,
-    onIssued: (issued) => kick(issued.map((i) => i.stationId)),
+    onIssued: (issued, docs) =>
+      kick(
+        issued.map((i) => i.stationId),
+        docs,
+      ),
   });
   const preview = createPreview({ store, scheduling, timeZone: deps.timeZone, now });
   /** New documents committed: publish them. */
-  function kick(ids: readonly string[]): void {
-    publisher.kickSchedules(ids);
+  function kick(ids: readonly string[], docs?: readonly IssuedDoc[]): void {
+    publisher.kickSchedules(ids, docs);
   }
   const p = presence;
   const conferences = createConferenceService({
     store,
     scheduling,
-    publish: (ids) => kick(ids),
+    publish: (ids, docs) => kick(ids, docs),
     fleet: { presence: p, tracker, telemetry, alarms, ingest },
     timing,
     timeZone: deps.timeZone,
@@ -290,6 +295,26 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           .filter((x) => x.connection === 'online')
           .map((x) => x.stationId),
       );
+      // A station that comes online exchanges clocks at once: a freshly started agent waits for a trusted
+      // clock before it recovers and executes (DESIGN.md §6), and the periodic exchange may be
+      // `clockExchangeMs` (5 min) away. Two exchanges: the station learns the headend's estimate of its
+      // offset in the request after the one that measured it. A failed attempt is retried once, 5 s later.
+      const online = new Set<string>();
+      const greet = async (id: string, retry: boolean): Promise<void> => {
+        const first = await rpc.exchangeClock(id);
+        if (!online.has(id)) return;
+        if (first !== null) await rpc.exchangeClock(id);
+        else if (retry) setTimeout(() => void greet(id, false), 5000).unref();
+      };
+      p.onChange((x) => {
+        if (x.connection !== 'online') {
+          online.delete(x.stationId);
+          return;
+        }
+        if (online.has(x.stationId)) return;
+        online.add(x.stationId);
+        void greet(x.stationId, true);
+      });
       mqtt.start();
       conferences.start();
     },
