@@ -36,7 +36,8 @@ import { generatedLineup } from './gen-xmltv.js';
  * The demo profile: production timing (protocol/timing.ts `defaultTiming`) with what a demo reasonably
  * shortens — a 1-minute conference pre-roll with receivers tuned 20 s before it, quicker live figures
  * (telemetry every 5 s while active, 30 s idle), a 2-minute offline grace instead of 10 so the offline
- * alarm shows during the demo, and a clock exchange every 15 s instead of 5 min (see below). Alarm holds
+ * alarm shows during the demo. The clock exchange keeps its production period: the headend also exchanges
+ * as soon as a station comes online, so fresh agents trust their clocks within seconds. Alarm holds
  * (90 s raise, 2 min clear) stay the production ones: what the control room sees is what a real fleet
  * would show, a little later than a test would.
  */
@@ -46,11 +47,6 @@ export const DEMO_TIMING: Partial<TimingProfile> = {
   telemetryActiveMs: 5000,
   telemetryIdleMs: 30_000,
   offlineGraceMs: 120_000,
-  // The headend's first clock exchange with a station comes one period after it starts, and a fresh agent
-  // executes nothing until its clock is trusted (or clockTrustWaitMs, 6 min, has passed): at the production
-  // 5 min nobody would record anything for the first minutes of the demo (reported: the headend should
-  // exchange on connect). Every 15 s the stations trust their clocks within seconds of starting.
-  clockExchangeMs: 15_000,
 };
 
 const USAGE = `usage: npm start -- [--stations N] [--no-faults] [--port PORT] [--keep] [--dir DIR] [--timing demo|short] [--broker mqtt://host:port]
