@@ -47,9 +47,8 @@ export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?
   const reported = new Set<string>();
   const alarmsOf = new Map(tm.receivers.map((r) => [r.id, r.alarms]));
   for (const report of v.reports) {
-    const r = explainedByService(core, station, report, alarmsOf.get(report.subject));
+    const r = applyExplained(core, station, report, now, alarmsOf.get(report.subject));
     reported.add(core.keyOf(station, r.kind, r.subject));
-    core.apply(station, r, 'telemetry', now);
   }
   for (const k of st.telemetryKeys) {
     const e = entries.get(k);
@@ -129,6 +128,29 @@ export function explainedByService(
       explainedFrom: raised ? 'station-alarm' : 'receiver-status',
     }),
   };
+}
+
+/**
+ * Applies a telemetry report through `explainedByService`. A frozen/stalled alarm already raised (a real
+ * freeze first, the service fault after) shows the explanation at once (`updated`) and then clears after
+ * its clear hold, so the board never shows a receiver hang without the cause beside it.
+ */
+export function applyExplained(
+  core: Core,
+  station: string,
+  report: RuleReport,
+  now: number,
+  receiverAlarms?: readonly string[],
+): RuleReport {
+  const r = explainedByService(core, station, report, receiverAlarms);
+  core.apply(station, r, 'telemetry', now);
+  if (r === report) return r;
+  const a = core.entries.get(core.keyOf(station, r.kind, r.subject))?.alarm;
+  if (a && a.evidence.text !== r.evidence.text) {
+    a.evidence = r.evidence;
+    core.emit({ type: 'updated', at: now, alarm: a });
+  }
+  return r;
 }
 
 /** Other stations on `carrier` at margin warning or worse, of all reporting it: O(1) (10 000 stations). */

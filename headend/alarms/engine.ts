@@ -38,7 +38,7 @@ import { ALARM_KINDS, type AlarmKind } from '../../protocol/registry.js';
 import { cause as mkCause, evidence as mkEvidence, utc } from './causes.js';
 import { type AlarmEngineDeps, createCore } from './engine-core.js';
 import { restoreFleet, tickFleets, trackLoss } from './engine-fleet.js';
-import { explainedByService, observeTelemetry, SERVICE_EXPLAINED } from './engine-telemetry.js';
+import { applyExplained, observeTelemetry, SERVICE_EXPLAINED } from './engine-telemetry.js';
 import type { RecordingObservation, ScheduleObservation, StationAlarmEvent } from './station-rules.js';
 import {
   bestClockSample,
@@ -206,7 +206,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
           if (!e || !src || src.level === 0) continue;
           const held = { kind: k, subject: ev.receiverId, level: src.level, cause: src.cause };
           const r2 = { ...held, evidence: src.evidence, carrier: src.carrier ?? null };
-          core.apply(station, explainedByService(core, station, r2), 'telemetry', now);
+          applyExplained(core, station, r2, now);
         }
       }
     },

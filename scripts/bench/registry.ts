@@ -36,4 +36,8 @@ export const benchModules: readonly BenchModule[] = [
   },
   { module: './agent-rss.js', load: async () => [(await import('./agent-rss.js')).agentRssBench] },
   { module: './alarms.js', load: async () => [(await import('./alarms.js')).alarmsBench] },
+  {
+    module: './content-check.js',
+    load: async () => [(await import('./content-check.js')).contentCheckBench],
+  },
 ];

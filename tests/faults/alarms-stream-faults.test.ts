@@ -57,7 +57,30 @@ t.test('scrambled service while recording: scrambled, and the recording says so'
   const rig = await startTechnicianRig(t, { stations: [{ id: S, county: 'kongtong' }] });
   const st = await recording(t, rig, S, 24_000);
   const t0 = Date.now();
+  // When the headend first sees the recorder starved (0 bit/s) while rx1 claims lock: the condition of
+  // stream_frozen, which the receiver's scrambled status in the same message must explain away.
+  let starvedMs: number | null = null;
+  const poll = setInterval(() => {
+    const tm = rig.headend.controlPlane.telemetry.latest(S)?.telemetry;
+    const starved = tm?.recorders.some((r) => r.bitrateBps === 0);
+    if (starvedMs === null && starved && tm?.receivers.some((r) => r.locked)) starvedMs = Date.now() - t0;
+  }, 20);
+  t.teardown(() => clearInterval(poll));
   st.rx.sim.faults.inject({ kind: 'scrambled', durationMs: 7000 });
+  // The receiver's own scrambled status reaches the headend in telemetry, beside the starved recorder, so
+  // the headend never mistakes it for a frozen receiver (engine-telemetry.ts explainedByService).
+  const seen = await until(
+    () =>
+      rig.headend.controlPlane.telemetry
+        .latest(S)
+        ?.telemetry.receivers.find((r) => r.id === 'rx1' && r.alarms?.includes('scrambled')),
+    "rx1's scrambled status in the headend's telemetry",
+    30_000,
+    20,
+  );
+  t.comment(
+    `telemetry: rx1 alarms [${seen.alarms?.join(', ')}] ${Date.now() - t0} ms after the service was scrambled`,
+  );
   const a = await raised(rig, S, 'scrambled', t0);
   t.equal(a.alarm.cause.row, 'scrambled-service', `cause: ${a.alarm.cause.text}`);
   t.equal(a.alarm.subject, 'rx1');
@@ -81,6 +104,8 @@ t.test('scrambled service while recording: scrambled, and the recording says so'
   );
   t.equal(rec.cause.row, 'scrambled-service', `the recording alarm names the scrambling: ${rec.cause.text}`);
   t.match(rec.evidence.facts.reason, /scrambled/, 'the manifest reason says so');
+  clearInterval(poll);
+  t.ok(starvedMs !== null, `the headend saw the recorder starved while locked (after ${starvedMs} ms)`);
   const kinds = [...new Set(raisedSince(rig, S, t0))].sort();
   t.same(
     kinds.filter((k) => k !== 'recording_degraded' && k !== 'recording_failed'),
