@@ -4,44 +4,39 @@
  *
  * Offline first: the executor runs from the store; the MQTT link only updates the schedule document,
  * carries the outbox to the headend, answers RPC and reports state and telemetry.
+ *
+ * `startAgent` reads as the story of a start, step by step; the parts are composed in device/agent/
+ * (receiver.ts, alarms.ts, link.ts) and `stop()` takes them down in reverse.
  */
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { StationBirth } from '../protocol/messages/state.js';
 import type { TimingProfile } from '../protocol/timing.js';
-import { type AgentConfig, controlSocketPath, databasePath, readBrokerTls, resolveTiming } from './config.js';
+import { reconcileAfterRestart, stationEvents } from './agent/alarms.js';
+import { stationLink } from './agent/link.js';
+import { startReceiver } from './agent/receiver.js';
+import { type AgentConfig, controlSocketPath, databasePath, resolveTiming } from './config.js';
 import { type ControlSocket, MaintenanceHold, openControlSocket } from './control-socket.js';
 import { streamDetectors } from './detect/index.js';
 import { type LogRing, stationDiagnostics } from './diagnostics/index.js';
 import { Executor } from './executor/executor.js';
-import { ReceiverControl } from './executor/receiver-control.js';
+import type { ReceiverControl } from './executor/receiver-control.js';
 import { RecorderAdapter } from './executor/recorder-adapter.js';
 import { type RecoveryReport, recover } from './executor/recovery.js';
 import { executorStorePort } from './executor/store-port.js';
 import { controlHandlers } from './link/agent-control.js';
-import { StationAlarms } from './link/alarms.js';
 import { type Clock, ClockSync } from './link/clock.js';
-import { routeInbound } from './link/inbound.js';
-import { type MqttConnect, MqttLink } from './link/mqtt-link.js';
-import { OutboxSender, storeOutboxPort } from './link/outbox-sender.js';
-import { RpcDispatcher, storeRidJournal } from './link/rpc.js';
-import { receiverEndpoint, rpcHandlers, signalOf } from './link/rpc-handlers.js';
-import { storedSchedule, takeSchedule } from './link/schedule-intake.js';
-import { buildBirth, receiverSummaries } from './link/state-report.js';
-import { hostCpuMeter, sampleTelemetry, TelemetryLoop } from './link/telemetry.js';
+import type { MqttConnect, MqttLink } from './link/mqtt-link.js';
+import type { OutboxSender } from './link/outbox-sender.js';
+import { storedSchedule } from './link/schedule-intake.js';
 import { moduleLogger } from './log.js';
-import type { ReceiverDriver } from './receiver/driver.js';
-import { Rx8200Driver } from './receiver/drivers/rx8200.js';
-import { SerialTransport } from './receiver/transports/serial.js';
-import { TcpTransport } from './receiver/transports/tcp.js';
 import type { Transport } from './receiver/transports/transport.js';
 import { DiskGuard } from './recorder/disk.js';
 import type { SpawnFn } from './recorder/spawn.js';
 import { openStationStore, type StationStore } from './store/db.js';
-import type { EventBody } from './store/outbox.js';
 
-/** Reported in the state (`agentVersion`). */
-export const AGENT_VERSION = '0.1.0';
+/** Reported in the state (`agentVersion`); defined with the state report (device/agent/link.ts). */
+export { AGENT_VERSION } from './agent/link.js';
 
 export interface AgentDeps {
   clock: Clock;
@@ -86,6 +81,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const timing = resolveTiming(config);
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(config.recordingsDir, { recursive: true });
+
+  // 1. The store, this boot's number and the clock the agent trusts (DESIGN.md §6).
   const store =
     deps.db ?? openStationStore(databasePath(config), { clock, logger: moduleLogger(log, 'device/store') });
   const bootN = store.counters.nextBoot();
@@ -96,86 +93,27 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const clockBehind = () => lastJournalAtMs !== null && clock.now() < lastJournalAtMs;
   const clockTrusted = () => clockSync.estimate().trusted && !clockBehind();
 
-  // Events: appended inside a transaction, then the sender is told (it sends in seq order).
-  let sender: OutboxSender | null = null;
-  const emit = (body: EventBody) => {
-    store.transaction((tx) => store.outbox.appendEvent(tx, body));
-    sender?.notify();
-  };
-  // Station alarms: the active set is committed with each event and restored here (device/link/alarms.ts).
-  const restored = store.alarmState.load();
-  if (restored.damaged) log.warn('stored active alarms unreadable: starting with none');
-  const alarms = new StationAlarms(
-    (body, active) => {
-      store.transaction((tx) => {
-        store.outbox.appendEvent(tx, body);
-        store.alarmState.save(tx, active);
-      });
-      sender?.notify();
-    },
-    now,
-    restored.alarms,
-  );
-
-  const transport =
-    deps.transport ?? createTransport(config, clock, moduleLogger(log, 'device/receiver/transport'), timing);
-  transport.start();
-  const driver: ReceiverDriver = new Rx8200Driver(
-    { address: config.receiver.address, timing },
-    {
-      transport,
-      timers: clock,
-      logger: moduleLogger(log, 'device/receiver', { receiverId: config.receiver.id }),
-    },
-  );
+  // 2. Events and station alarms, committed to the outbox; the sender is built with the link (step 6).
+  let outbox: OutboxSender | null = null;
   let publishState: () => void = () => undefined;
-  const rc = new ReceiverControl({
-    id: config.receiver.id,
-    driver,
+  const events = stationEvents({ store, now, logger: log, notify: () => outbox?.notify() });
+  const { emit, alarms } = events;
+
+  // 3. The receiver: transport, driver and control with its alarm hooks.
+  const receiver = startReceiver(config, {
     clock,
-    logger: moduleLogger(log, 'device/executor/receiver'),
+    logger: log,
     timing,
-    onChange: () => publishState(),
+    alarms,
+    ...(deps.transport ? { transport: deps.transport } : {}),
     // The technician's maintenance hold (below): the receiver is theirs until it ends.
     held: () => hold.active,
-    onAlarm: (what, reason, r) => {
-      // The escalation is named for what the ladder fought (DOMAIN.md §6): an LNB fault is a site visit, a
-      // frozen stream is not a dead serial link.
-      const p = r.ladderProblem;
-      const kind =
-        p === 'lnb-fault' ? 'lnb_fault' : p === 'stream-frozen' ? 'stream_frozen' : 'receiver_unresponsive';
-      if (what === 'raised') alarms.raise(kind, reason, { rung: 'escalated', problem: p }, r.id);
-      else
-        for (const k of ['receiver_unresponsive', 'lnb_fault', 'stream_frozen'] as const)
-          alarms.clear(k, { reason }, r.id);
-    },
-    // DOMAIN.md §6 "Receiver forgets settings": the fact (desired vs read-back), cleared by its fix.
-    onSettings: (what, message, evidence, r) =>
-      what === 'lost'
-        ? alarms.raise('receiver_settings_lost', message, evidence, r.id)
-        : alarms.clear('receiver_settings_lost', evidence, r.id),
-    // DOMAIN.md §6 "USB-serial renumbered": only a serial port has a path that can go missing.
-    ...(config.receiver.transport.type === 'serial'
-      ? {
-          port: {
-            transport,
-            path: config.receiver.transport.path,
-            holdMs: timing.alarmRaiseHoldMs,
-            onAlarm: (
-              what: 'raised' | 'cleared',
-              message: string,
-              evidence: Record<string, number | string | boolean | null>,
-              r: ReceiverControl,
-            ) =>
-              what === 'raised'
-                ? alarms.raise('serial_port_missing', message, evidence, r.id)
-                : alarms.clear('serial_port_missing', evidence, r.id),
-          },
-        }
-      : {}),
+    onChange: () => publishState(),
   });
+  const rc = receiver.control;
   const receivers = new Map([[rc.id, rc]]);
 
+  // 4. Disk, recorder, maintenance hold and the executor, loaded from the stored schedule (offline first).
   const disk = new DiskGuard({
     root: config.recordingsDir,
     policy: config.disk,
@@ -197,7 +135,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   });
   const storePort = executorStorePort(store, {
     recordingsDir: config.recordingsDir,
-    notify: () => sender?.notify(),
+    notify: () => outbox?.notify(),
     now,
   });
   const hold = new MaintenanceHold(
@@ -237,8 +175,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     alarm: (kind, raised, message) => (raised ? alarms.raise(kind, message) : alarms.clear(kind)),
     log: moduleLogger(log, 'device/executor'),
   });
-  const docLog = moduleLogger(log, 'device/link/schedule');
-  const stored = storedSchedule(store, docLog);
+  const stored = storedSchedule(store, moduleLogger(log, 'device/link/schedule'));
   executor.load(stored?.doc ?? null, stored?.appliedAtMs ?? 0);
   clockSync.onJump((jump) => {
     log.warn({ stepMs: jump.stepMs }, 'clock jump: re-planning');
@@ -254,30 +191,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     publishState();
   });
 
-  const state = (): StationBirth =>
-    buildBirth({
-      boot: link.currentBoot ?? { n: bootN, conn: store.counters.current().conn },
-      storeId: store.storeId,
-      agentVersion: AGENT_VERSION,
-      nowMs: now(),
-      applied: store.schedule.applied(),
-      rejection: store.schedule.rejection(),
-      receivers: receiverSummaries(receivers.values()),
-      clock: clockSync.estimate(),
-      clockBehindJournal: clockBehind(),
-      maintenance: hold.info(),
-    });
-
-  const onSchedule = (payload: Buffer) => {
-    const r = takeSchedule(payload, { store, receiverIds: [...receivers.keys()], now, log: docLog });
-    if (r.doc && r.appliedAtMs !== undefined) executor.load(r.doc, r.appliedAtMs);
-    if (r.changed) {
-      sender?.notify();
-      publishState();
-    }
-  };
-
-  // Diagnostics (logs.tail, stream.probe, recordings.retention) and the automatic retention sweep.
+  // 5. Diagnostics (logs.tail, stream.probe, recordings.retention) with the automatic retention sweep, and
+  // the stream detectors (issue 8): scrambled / service missing from the receiver's status, black or
+  // silent and undecodable video from the recorded content (device/detect/).
   const diagnostics = stationDiagnostics({
     store,
     disk,
@@ -298,8 +214,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     ...(deps.ffprobePath ? { ffprobePath: deps.ffprobePath } : {}),
     logger: log,
   });
-  // Stream detectors (issue 8): scrambled / service missing from the receiver's status, black or silent
-  // and undecodable video from the recorded content (device/detect/).
   const detectors = streamDetectors({
     alarms,
     receivers: () => receivers.values(),
@@ -315,114 +229,33 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     ...(deps.ffmpegPath ? { ffmpegPath: deps.ffmpegPath } : {}),
     logger: log,
   });
-  const rpc = new RpcDispatcher({
-    handlers: {
-      ...diagnostics.handlers,
-      ...rpcHandlers({
-        store,
-        executor,
-        receivers,
-        clockSync,
-        now,
-        localNow: () => clock.now(),
-        log: moduleLogger(log, 'device/link/clock'),
-        disk,
-        recordingsRoot: config.recordingsDir,
-        receiverInfo: () => receiverEndpoint(config.receiver),
-        tuningOf: (service) => executor.tuningFor(service),
-      }),
-    },
-    rids: storeRidJournal(store, now, () => sender?.notify()),
-    now: () => clock.now(),
-    offsetMs: () => {
-      const e = clockSync.estimate();
-      return e.known ? e.offsetMs : 0;
-    },
-    maintenanceHeld: () => hold.active,
-    respond: (r) => link.publishRpcResponse(r),
-    logger: moduleLogger(log, 'device/link/rpc'),
-  });
 
-  const linkLog = moduleLogger(log, 'device/link');
-  const link = new MqttLink({
-    stationId: config.stationId,
-    brokerUrl: config.broker.url,
-    password: config.broker.password,
-    tls: readBrokerTls(config.broker.tls),
-    topicRoot: config.topicRoot,
+  // 6. The link to the headend: MQTT, outbox sender, RPC, telemetry and state publishing.
+  const station = stationLink({
+    config,
     timing,
     clock,
-    logger: linkLog,
-    ...(deps.mqttConnect ? { connect: deps.mqttConnect } : {}),
-    nextConnection: () => ({ n: bootN, conn: store.counters.nextConn() }),
-    birthState: () => state(),
-    onMessage: (kind, payload) =>
-      routeInbound(kind, payload, {
-        schedule: onSchedule,
-        ack: (a) => sender?.onAck(a),
-        rpc: (p) => void rpc.handle(p),
-        lineup: (l) => linkLog.debug({ version: l.version }, 'line-up'),
-        headendState: (h) => linkLog.info({ online: h.online }, 'headend state'),
-      }),
+    logger: log,
+    store,
+    bootN,
+    clockSync,
+    now,
+    clockBehind,
+    hold,
+    executor,
+    receivers,
+    defaultReceiverId: rc.id,
+    disk,
+    alarms,
+    emit,
+    extraHandlers: diagnostics.handlers,
+    ...(deps.mqttConnect ? { mqttConnect: deps.mqttConnect } : {}),
   });
-  const outbox = new OutboxSender({
-    port: storeOutboxPort(store, now),
-    clock,
-    logger: moduleLogger(log, 'device/link/outbox'),
-    resendMs: timing.outboxResendMs,
-    quarantineAfter: timing.outboxQuarantineAfter,
-    onQuarantine: (seq, reason) =>
-      alarms.raise('outbox_quarantined', `event seq ${seq} quarantined: ${reason}`, {
-        seq,
-        storeId: store.storeId,
-      }),
-  });
-  sender = outbox;
-  let statePending = false;
-  publishState = () => {
-    if (statePending) return;
-    statePending = true;
-    clock.schedule(50, () => {
-      statePending = false;
-      if (link.connected) void link.publishState(state()).catch(() => undefined);
-    });
-  };
-  const telemetry = new TelemetryLoop({
-    clock,
-    logger: moduleLogger(log, 'device/link/telemetry'),
-    activeMs: timing.telemetryActiveMs,
-    idleMs: timing.telemetryIdleMs,
-    isActive: () => executor.active().length > 0,
-    isConnected: () => link.connected,
-    publish: (t) => link.publishTelemetry(t),
-    emitSummary: (body) => emit(body),
-    sample: () =>
-      sampleTelemetry({
-        now,
-        receivers: () => [...receivers.values()].map((r) => signalOf(r)),
-        recorders: () =>
-          executor.active().flatMap((r) =>
-            r.recording
-              ? [
-                  {
-                    entryId: r.entryId,
-                    nominalStart: r.nominalStart,
-                    receiverId: r.occ?.receiverId ?? rc.id,
-                    ...r.recording.figures(),
-                  },
-                ]
-              : [],
-          ),
-        disk: () => disk.usage(),
-        cpuPct: hostCpuMeter(),
-      }),
-  });
-  link.on('up', () => {
-    outbox.connected(link.publishEvent);
-    telemetry.flushOffline();
-  });
-  link.on('down', () => outbox.disconnected());
+  const { link, telemetry, state } = station;
+  outbox = station.outbox;
+  publishState = station.publishState;
 
+  // 7. The technician's local control socket.
   let control: ControlSocket | null = null;
   if (deps.controlSocket !== false) {
     control = await openControlSocket({
@@ -433,6 +266,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     });
   }
 
+  // 8. Crash recovery (executor/recovery.ts), then the alarms the last run left are reconciled.
   const recoveryAbort = new AbortController();
   const recovered = recover({
     store,
@@ -450,18 +284,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     // Stopping during recovery (e.g. while it waits for the clock) is not a failure.
     if (!recoveryAbort.signal.aborted) log.error({ err }, 'recovery failed');
   });
-  // Alarms the previous run left active are cleared unless a detector raises them again once it has had
-  // its hold (the content check's period plus its hold is the longest).
-  let cancelReconcile: (() => void) | null = null;
-  if (restored.alarms.length > 0) {
-    const afterMs =
-      Math.max(2 * timing.alarmRaiseHoldMs, timing.contentCheckPeriodMs + timing.alarmRaiseHoldMs) +
-      timing.receiverPollMs;
-    cancelReconcile = clock.schedule(afterMs, () => {
-      const cleared = alarms.reconcile();
-      if (cleared.length > 0) log.info({ cleared }, 'alarms from before the restart cleared: not seen again');
-    });
-  }
+  const cancelReconcile = reconcileAfterRestart(events, { clock, timing, logger: log });
+
+  // 9. Go: connect, sample, sweep, detect.
   link.start();
   telemetry.start();
   void diagnostics.start().catch((err: unknown) => log.warn({ err }, 'diagnostics did not start'));
@@ -477,10 +302,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     executor,
     clockSync,
     hold,
-    outbox,
+    outbox: station.outbox,
     receivers,
     recovered,
     state,
+    // The reverse of the story above.
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -492,34 +318,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       hold.close();
       await executor.stop();
       await recorder.stopAll();
-      outbox.close();
+      station.outbox.close();
       await link.stop({ online: false, boot: link.currentBoot ?? { n: bootN, conn: 0 } });
       await control?.close();
-      await rc.close();
-      await driver.close();
-      await transport.close();
+      await receiver.close();
       // The clean-stop marker: the next start must not take this stop for a power cut (executor/recovery.ts).
       store.runs.end(new Date(clock.now()).toISOString());
       if (!deps.db) store.close();
       log.info('agent stopped');
     },
   };
-}
-
-function createTransport(
-  config: AgentConfig,
-  clock: Clock,
-  logger: Logger,
-  timing: TimingProfile,
-): Transport {
-  const tdeps = {
-    timers: clock,
-    logger,
-    reopenMinMs: timing.transportReopenMinMs,
-    reopenMaxMs: timing.transportReopenMaxMs,
-  };
-  const t = config.receiver.transport;
-  return t.type === 'serial'
-    ? new SerialTransport({ path: t.path, baudRate: t.baudRate }, tdeps)
-    : new TcpTransport({ host: t.host, port: t.port }, tdeps);
 }

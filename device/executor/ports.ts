@@ -3,6 +3,7 @@
  * passed in). agent.ts binds them to the store, the recorder and the receivers; unit tests bind fakes.
  */
 import type { ExecutionState, RecordingOutcome } from '../../protocol/registry.js';
+import type { ManifestSegment } from '../recorder/segments.js';
 import type { EventBody } from '../store/outbox.js';
 import type { StoreTx } from '../store/tx.js';
 
@@ -53,15 +54,7 @@ export interface RunSpec {
 
 /** Final figures of a recording, made from all its segments. */
 export interface RecordingFigures {
-  segments: {
-    file: string;
-    start: string;
-    end: string;
-    bytes: number;
-    durationMs: number;
-    ccErrors: number;
-    gaps: number;
-  }[];
+  segments: ManifestSegment[];
   bytes: number;
   durationMs: number;
   gapsMs: number;

@@ -18,7 +18,6 @@
  *   ladder stays out of it: the transport reopens by itself.
  */
 import type { Logger } from 'pino';
-import type { ServiceTuning } from '../../protocol/messages/tuning.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Clock } from '../link/clock.js';
 import type { ReceiverDriver, ReceiverStatus } from '../receiver/driver.js';
@@ -30,16 +29,12 @@ import {
   RecoveryRunner,
   recoveryPolicy,
 } from '../receiver/recovery.js';
-import { type SettingsLoss, type SettingsTarget, SettingsWatch } from '../receiver/settings-check.js';
+import { type SettingsLoss, SettingsWatch } from '../receiver/settings-check.js';
+import { settingsTarget, type TuneTarget, tuneAndVerify } from './receiver-tune.js';
+
+export type { TuneTarget } from './receiver-tune.js';
 
 type Evidence = Record<string, number | string | boolean | null>;
-
-/** What one receiver should deliver. */
-export interface TuneTarget {
-  /** The planner's sharing key (`service:<key>` / `transponder:<key>`). */
-  sharingKey: string;
-  tuning: ServiceTuning;
-}
 
 export interface ReceiverControlOptions {
   id: string;
@@ -156,11 +151,13 @@ export class ReceiverControl {
       this.linkUp = true;
       opts.onChange?.(this);
       // DOMAIN.md §6: a receiver that lost power may have forgotten its settings: read back first (that is
-      // the evidence), then re-apply the whole tuning, idempotently.
+      // the evidence), then re-apply the whole desired tuning, idempotently, on EVERY reconnect — even when
+      // a poll queued meanwhile already read it back as desired (the read-back does not cover everything a
+      // tune sets).
       if (!this.desired || this.opts.held?.()) return;
       void this.serial(() => this.readBack()).finally(() => {
         const d = this.desired;
-        if (d && !this.opts.held?.()) void this.ensure(d).catch(() => undefined);
+        if (d && !this.opts.held?.()) void this.tune(d, true).catch(() => undefined);
       });
     });
     opts.driver.on('lockLost', (s) => {
@@ -211,6 +208,11 @@ export class ReceiverControl {
    * when already verified on the same key and the last status shows lock.
    */
   ensure(target: TuneTarget): Promise<ReceiverStatus> {
+    return this.tune(target, false);
+  }
+
+  /** `ensure`, or with `reapply` the whole tuning again even when verified and locked (a reconnect). */
+  private tune(target: TuneTarget, reapply: boolean): Promise<ReceiverStatus> {
     this.desired = target;
     this.ladder.setDesired({ transponder: target.tuning.transponder, serviceId: target.tuning.serviceId });
     return this.serial(async () => {
@@ -218,27 +220,18 @@ export class ReceiverControl {
       if (this.desired?.sharingKey !== target.sharingKey) {
         throw new ReceiverError('BUSY', `superseded by ${this.desired?.sharingKey ?? 'nothing'}`);
       }
-      if (this.applied?.sharingKey === target.sharingKey && this.lastStatus?.locked) return this.lastStatus;
+      if (!reapply && this.applied?.sharingKey === target.sharingKey && this.lastStatus?.locked)
+        return this.lastStatus;
       this.applied = null;
       // Tuning elsewhere changes the receiver: the old baseline no longer says what it should read back.
       if (this.settings.verifiedKey !== target.sharingKey) this.settings.forget();
-      // Re-applying the same target blindly would hide forgotten settings: read back first.
-      else await this.readBackIfVerified();
-      const d = this.opts.driver;
+      // Re-applying the same target blindly would hide forgotten settings: read back first (a reconnect's
+      // re-apply has just read back).
+      else if (!reapply) await this.readBackIfVerified();
       try {
-        let status = await d.tune(target.tuning.transponder, {
-          waitForLock: true,
-          lockTimeoutMs: this.opts.timing.receiverLockTimeoutMs,
-        });
-        if (d.capabilities.output === 'service') {
-          await d.selectService(target.tuning.serviceId);
-          status = await d.status();
-        }
+        const status = await tuneAndVerify(this.opts.driver, target, this.opts.timing.receiverLockTimeoutMs);
         this.lastStatus = status;
         this.lastError = null;
-        if (!status.locked) {
-          throw new ReceiverError('NO_LOCK', `no lock on ${target.tuning.key}`, { status });
-        }
         this.applied = target;
         this.settings.verifiedOn(settingsTarget(target), 'tuned and locked');
         this.healthy('tuned and locked again');
@@ -397,12 +390,4 @@ export class ReceiverControl {
     this.cancelPoll?.();
     this.cancelPoll = null;
   }
-}
-
-function settingsTarget(t: TuneTarget): SettingsTarget {
-  return {
-    sharingKey: t.sharingKey,
-    service: t.tuning.key,
-    tuning: { transponder: t.tuning.transponder, serviceId: t.tuning.serviceId },
-  };
 }

@@ -17,6 +17,7 @@ import type { SpaceGuard } from '../recorder/disk.js';
 import { probeSegment } from '../recorder/probe.js';
 import { Recorder, type RecorderResult } from '../recorder/recorder.js';
 import {
+  manifestSegments,
   type RecordingSummary,
   type SegmentRecord,
   segmentIndexOf,
@@ -191,17 +192,8 @@ export class RecorderAdapter implements RecorderPort {
       reason = [...issues, reason].filter(Boolean).join('; ');
       if (outcome === 'completed') outcome = 'completed_with_errors';
     }
-    const iso = (ms: number) => new Date(ms).toISOString();
     return {
-      segments: summary.segments.map((s) => ({
-        file: s.file,
-        start: iso(s.start),
-        end: iso(Math.max(s.end, s.start)),
-        bytes: s.bytes,
-        durationMs: s.durationMs,
-        ccErrors: s.ccErrors,
-        gaps: s.holes.length,
-      })),
+      segments: manifestSegments(summary),
       bytes: summary.bytes,
       durationMs: summary.durationMs,
       gapsMs,

@@ -18,9 +18,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { RecorderError } from './errors.js';
-import { buildRecorderArgs, DEFAULT_UDP_OPTIONS, leadCuts } from './ffmpeg-args.js';
-import { FfmpegRun, type RunExit } from './ffmpeg-process.js';
-import { RecorderRun } from './recorder-run.js';
+import type { RunExit } from './ffmpeg-process.js';
+import type { RecorderRun } from './recorder-run.js';
 import {
   DEFAULT_BITRATE_BPS,
   type RecorderDeps,
@@ -28,8 +27,9 @@ import {
   type RecorderResult,
   type RecordingRequest,
 } from './recorder-types.js';
+import { endRun, launchRun, restartPauseMs } from './run-launch.js';
 import { SegmentCloser } from './segment-closer.js';
-import { nextSegmentIndex, SEGMENT_PATTERN, type SegmentRecord, summarise } from './segments.js';
+import { nextSegmentIndex, type SegmentRecord, summarise } from './segments.js';
 
 export type { RecorderDeps, RecorderEvents, RecorderResult, RecordingRequest } from './recorder-types.js';
 
@@ -228,45 +228,20 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   private spawnRun(): RecorderRun {
     const req = this.req!;
-    const { clock, timing } = this.deps;
-    const absDir = path.resolve(req.root, req.dir);
     const n = ++this.runCount;
-    const now = clock.now();
-    // Only the first run of a fresh recording starts before the planned start (pre-roll).
-    const leadCutsMs = n === 1 && this.segments.length === 0 ? leadCuts(req.plannedStart - now) : [];
-    const listPath = path.join(absDir, `.segments-${String(this.nextIndex).padStart(5, '0')}.csv`);
-    const args = buildRecorderArgs({
-      url: req.url,
-      serviceId: req.serviceId,
-      segmentPattern: path.join(absDir, SEGMENT_PATTERN),
-      segmentListPath: listPath,
-      segmentMs: timing.recorderSegmentMs,
-      startNumber: this.nextIndex,
-      // Cuts are listed a day past the end, so an extension keeps getting regular segments.
-      ...(leadCutsMs.length > 0 ? { leadCutsMs, horizonMs: this.end - now + 86_400_000 } : {}),
-      udp: { ...DEFAULT_UDP_OPTIONS, ...this.deps.udp, timeoutUs: timing.recorderStallMs * 1000 },
-    });
-    const ffmpeg = new FfmpegRun({
-      spawn: this.deps.spawn,
-      clock,
+    const state = launchRun({
+      req,
+      deps: this.deps,
       logger: this.log,
       ffmpegPath: this.ffmpegPath,
-      args,
-      stopGraceMs: timing.recorderStopGraceMs,
-    });
-    const state: RecorderRun = new RecorderRun({
       n,
-      run: ffmpeg,
-      serviceId: req.serviceId,
-      root: req.root,
-      listPath,
-      leadBelow: this.nextIndex + leadCutsMs.length,
-      clock,
-      holeMs: Math.max(2_000, timing.recorderStallMs / 2),
+      startNumber: this.nextIndex,
+      fresh: n === 1 && this.segments.length === 0,
+      end: this.end,
       onFirstData: (wall, origin) => this.onFirstByte(wall, origin),
-      onSegmentClosed: (seg) => {
+      onSegmentClosed: (seg, run) => {
         this.nextIndex = Math.max(this.nextIndex, seg.index + 1);
-        this.closer?.close(seg, state);
+        this.closer?.close(seg, run);
       },
       onProgress: (p) =>
         this.emit('progress', {
@@ -276,10 +251,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         }),
     });
     this.current = state;
-    const pid = ffmpeg.start();
+    const pid = state.run.start();
     if (pid !== undefined) {
       state.journal(pid, this.deps.sink);
-      this.emit('spawned', { run: n, pid, argv: ffmpeg.argv });
+      this.emit('spawned', { run: n, pid, argv: state.run.argv });
       this.log.info({ run: n, pid, startNumber: this.nextIndex }, 'recorder run started');
     }
     return state;
@@ -363,8 +338,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         'recorder run ended early',
       );
       emptyRuns = state.gotData ? 0 : emptyRuns + 1;
-      // A run that recorded nothing (bad URL, service missing) is retried with a growing pause, never a hot loop.
-      const pause = emptyRuns === 0 ? 0 : Math.min(this.deps.timing.recorderStallMs, 250 * 2 ** emptyRuns);
+      const pause = restartPauseMs(emptyRuns, this.deps.timing.recorderStallMs);
       if (pause > 0) await this.sleep(pause);
       if (this.stopping || this.deps.clock.now() >= this.end - 250) break;
       state = this.spawnRun();
@@ -377,21 +351,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   }
 
   private onRunExit(state: RecorderRun, exit: RunExit): void {
-    if (!state.gotData) {
-      const silent = exit.requested === 'stall' ? 'input_timeout' : 'no_data';
-      this.lastRunFailure = exit.failure ?? (exit.spawnError ? 'spawn_failed' : silent);
-    }
-    if (state.open) {
-      this.nextIndex = Math.max(this.nextIndex, state.open.index + 1);
-      this.closer?.close(state.open, state);
-    }
-    state.open = null;
-    state.settle();
-    this.closer?.retime(state);
-    const reason = exit.requested ?? exit.failure ?? `exit ${exit.code ?? exit.signal}`;
-    if (state.handle !== null) {
-      this.deps.sink?.processEnded(state.handle, new Date(this.deps.clock.now()).toISOString(), reason);
-    }
+    const ended = endRun(state, exit, {
+      closer: this.closer,
+      sink: this.deps.sink,
+      now: this.deps.clock.now(),
+    });
+    if (ended.emptyFailure !== null) this.lastRunFailure = ended.emptyFailure;
+    if (ended.nextIndex !== null) this.nextIndex = Math.max(this.nextIndex, ended.nextIndex);
   }
 
   private sleep(ms: number): Promise<void> {

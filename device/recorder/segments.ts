@@ -164,6 +164,30 @@ export function summarise(input: SummaryInput): RecordingSummary {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** One segment as the `recording.manifest` event lists it (protocol/messages/events.ts `RecordingSegment`). */
+export interface ManifestSegment {
+  file: string;
+  start: string;
+  end: string;
+  bytes: number;
+  durationMs: number;
+  ccErrors: number;
+  gaps: number;
+}
+
+/** A summary's segments as the `recording.manifest` event lists them (ISO times, holes counted). */
+export function manifestSegments(summary: Pick<RecordingSummary, 'segments'>): ManifestSegment[] {
+  return summary.segments.map((s) => ({
+    file: s.file,
+    start: iso(s.start),
+    end: iso(Math.max(s.end, s.start)),
+    bytes: s.bytes,
+    durationMs: s.durationMs,
+    ccErrors: s.ccErrors,
+    gaps: s.holes.length,
+  }));
+}
+
 /** The `recording.manifest` event body for a summary (protocol/messages/events.ts). */
 export function manifestEvent(
   summary: RecordingSummary,
@@ -184,15 +208,7 @@ export function manifestEvent(
     recordingId: meta.recordingId,
     service: meta.service,
     ...(meta.receiverId ? { receiverId: meta.receiverId } : {}),
-    segments: summary.segments.map((s) => ({
-      file: s.file,
-      start: iso(s.start),
-      end: iso(Math.max(s.end, s.start)),
-      bytes: s.bytes,
-      durationMs: s.durationMs,
-      ccErrors: s.ccErrors,
-      gaps: s.holes.length,
-    })),
+    segments: manifestSegments(summary),
     bytes: summary.bytes,
     durationMs: summary.durationMs,
     gapsMs: summary.gapsMs,

@@ -1,3 +1,5 @@
+import { exponentialBackoffMs } from '../../../protocol/backoff.js';
+
 /**
  * Reopen backoff for transports: exponential from `minMs`, doubling up to `maxMs`, reset after a successful
  * open. USB-serial adapters renumber and device servers reboot (DOMAIN.md §6): retry forever, but slowly.
@@ -12,7 +14,7 @@ export class Backoff {
 
   /** Delay before the next attempt, then advance. */
   next(): number {
-    const delay = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
+    const delay = exponentialBackoffMs(this.attempt, this.minMs, this.maxMs);
     this.attempt += 1;
     return delay;
   }
