@@ -170,13 +170,21 @@ export function createAlarmWiring(deps: AlarmWiringDeps): AlarmWiring {
         }
       };
       offs.push(cp.alarms.subscribe(relayToEngine(engine)));
+      // What the engine last heard per station: presence also "changes" while a station stays online (a
+      // new birth after every applied document, 5 000 at once in a fleet-wide push, DESIGN.md §8), and the
+      // presence rule only depends on the connection and the store — the same observation again would only
+      // rebuild the offline report and re-evaluate the station's alarms to no effect.
+      const told = new Map<string, string>();
       const presence = (stationId: string) => {
         const p = cp.presence.get(stationId);
         if (!p || p.connection === 'unknown') return;
+        const said = `${p.connection}|${p.storeId ?? ''}`;
+        if (told.get(stationId) === said) return;
         engine.observePresence(stationId, {
           online: p.connection === 'online',
           ...(p.storeId ? { storeId: p.storeId } : {}),
         });
+        told.set(stationId, said);
       };
       for (const p of cp.presence.list()) guard('presence', () => presence(p.stationId));
       offs.push(cp.presence.onChange((p) => guard('presence', () => presence(p.stationId))));

@@ -19,6 +19,7 @@ import {
 import type { EntryChange, Scheduling } from '../scheduling/entries.js';
 import type { Target } from '../scheduling/entry-schema.js';
 import type { Store } from '../store/index.js';
+import type { IssuedDoc } from '../store/schedules.js';
 import type { AttendanceTracker } from './attendance-tracker.js';
 import type { ConferenceTarget, ConferenceView } from './conference-schema.js';
 import type { ConferenceStation, ConferencesRepo, StoredConference } from './conferences-repo.js';
@@ -65,7 +66,8 @@ export interface ChangeRunnerDeps {
   scheduling: Pick<Scheduling, 'planChange' | 'entries'>;
   repo: ConferencesRepo;
   tracker: Pick<AttendanceTracker, 'changed'>;
-  publish(stationIds: readonly string[]): void;
+  /** Publishes the stations' newest documents; `docs`: the ones just committed, bytes included. */
+  publish(stationIds: readonly string[], docs?: readonly IssuedDoc[]): void;
   timeZone: string;
   now: () => Date;
   logger: Logger;
@@ -193,7 +195,7 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
           ...r.details,
         },
       });
-      return { next, targets, issued: outcome.issued, warnings: outcome.warnings };
+      return { next, targets, issued: outcome.issued, docs: outcome.docs, warnings: outcome.warnings };
     };
 
     const { result, timing } = commitPrepared(
@@ -215,13 +217,24 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
         return writeConference(r, outcome);
       },
     );
-    const { next, targets, issued, warnings } = result;
-    if (issued.length > 0) deps.publish(issued.map((i) => i.stationId));
+    const { next, targets, issued, docs: written, warnings } = result;
+    // Committed (unless a caller's transaction is still open): the new documents are the stations' heads,
+    // and the publisher sends their bytes without reading them back.
+    if (!store.db.inTransaction) store.schedules.committed(written);
+    if (issued.length > 0)
+      deps.publish(
+        issued.map((i) => i.stationId),
+        written,
+      );
     // Sun-outage warnings are derived data and cost up to ~1 ms a station near an equinox: computed after
     // the commit, so the change's transaction stays short (DESIGN.md §7: ≤ ~20 ms beside the broker).
+    // The row was written with the warnings it had; a second write (a commit of its own, with an fsync)
+    // only when they changed — an extend by a minute outside an outage season changes none.
     if (op !== 'cancel') {
-      next.warnings = warningsFor(next, targets);
-      repo.update(next);
+      const warnings = warningsFor(next, targets);
+      const changed = JSON.stringify(warnings) !== JSON.stringify(next.warnings);
+      next.warnings = warnings;
+      if (changed) repo.update(next);
     }
     tracker.changed(next.id);
     const v = view(next);

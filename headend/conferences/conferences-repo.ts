@@ -148,9 +148,15 @@ export function createConferencesRepo(db: Database): ConferencesRepo {
       applied_seen_at: string | null;
     }
   >('SELECT * FROM conference_stations WHERE conference_id = ? ORDER BY station_id');
-  const delStations = db.prepare('DELETE FROM conference_stations WHERE conference_id = ?');
+  // Stations no longer targeted leave; the others are updated in place: an extend of a fleet-wide
+  // conference rewrites every row (5 000 at scale, DESIGN.md §8), and delete + insert also rewrote the
+  // station index of each one.
+  const delRemoved = db.prepare(`DELETE FROM conference_stations WHERE conference_id = ?
+    AND station_id NOT IN (SELECT value FROM json_each(?))`);
   const insStation = db.prepare(`INSERT INTO conference_stations
-    (conference_id, station_id, required_epoch, required_n, pushed_at, applied_seen_at) VALUES (?, ?, ?, ?, ?, ?)`);
+    (conference_id, station_id, required_epoch, required_n, pushed_at, applied_seen_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (conference_id, station_id) DO UPDATE SET required_epoch = excluded.required_epoch,
+      required_n = excluded.required_n, pushed_at = excluded.pushed_at, applied_seen_at = excluded.applied_seen_at`);
   const mark = db.prepare(`UPDATE conference_stations SET applied_seen_at = ?
     WHERE conference_id = ? AND station_id = ? AND applied_seen_at IS NULL`);
   const markUpTo = db.prepare(`UPDATE conference_stations SET applied_seen_at = ?
@@ -227,7 +233,7 @@ export function createConferencesRepo(db: Database): ConferencesRepo {
         appliedSeenAt: r.applied_seen_at,
       })),
     setStations(id, stations) {
-      delStations.run(id);
+      delRemoved.run(id, JSON.stringify(stations.map((s) => s.stationId)));
       for (const s of stations)
         insStation.run(id, s.stationId, s.required.epoch, s.required.n, s.pushedAt, s.appliedSeenAt);
     },

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { EntryChange, Scheduling } from '../scheduling/entries.js';
 import type { Store } from '../store/index.js';
+import type { IssuedDoc } from '../store/schedules.js';
 import {
   type AttendanceTracker,
   createAttendanceTracker,
@@ -50,7 +51,7 @@ export interface ConferenceServiceDeps {
   store: Store;
   scheduling: Pick<Scheduling, 'planChange' | 'entries'>;
   /** Publishes the newest document of these stations (the publisher's `kickSchedules`). */
-  publish(stationIds: readonly string[]): void;
+  publish(stationIds: readonly string[], docs?: readonly IssuedDoc[]): void;
   fleet: FleetView;
   timing: Pick<TimingProfile, 'tunePreRollMs' | 'receiverLockTimeoutMs'>;
   timeZone: string;

@@ -10,8 +10,11 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
 
 export interface WriteBatch {
-  /** Queues a write; it runs inside the next batch's transaction. */
-  add(write: () => void): void;
+  /**
+   * Queues a write; it runs inside the next batch's transaction. `committed` runs after that transaction
+   * committed (not when it failed): for caches that may only learn what the table really holds.
+   */
+  add(write: () => void, committed?: () => void): void;
   /** Runs what is queued now (at stop, and by tests that read right after). */
   flush(): void;
 }
@@ -41,12 +44,15 @@ export function createWriteBatch(
   const windowMs = opts.windowMs ?? 50;
   const maxWrites = opts.maxWrites ?? 1000;
   let queue: (() => void)[] = [];
+  let after: (() => void)[] = [];
   let timer: NodeJS.Timeout | null = null;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
     const writes = queue;
+    const hooks = after;
     queue = [];
+    after = [];
     if (writes.length === 0) return;
     try {
       relaxed(() =>
@@ -60,11 +66,23 @@ export function createWriteBatch(
         { event: 'batch-write-failed', what, writes: writes.length, err: (err as Error).message },
         `${what}: batch write failed`,
       );
+      return;
+    }
+    for (const h of hooks) {
+      try {
+        h();
+      } catch (err) {
+        logger.error(
+          { event: 'batch-hook-failed', what, err: (err as Error).message },
+          `${what}: after-commit hook failed`,
+        );
+      }
     }
   };
   return {
-    add(write) {
+    add(write, committed) {
       queue.push(write);
+      if (committed) after.push(committed);
       if (queue.length >= maxWrites) setImmediate(flush);
       else if (!timer) {
         timer = setTimeout(flush, windowMs);

@@ -83,10 +83,32 @@ export function createApi(ctx: ApiContext): Api {
   const offs: (() => void)[] = [conferencesOff];
   const fleet = ctx.fleet;
   if (fleet) {
-    const pushStation = (stationId: string) => {
-      const s = ctx.store.stations.get(stationId);
-      if (s) ctx.sse.publish({ type: 'station', stations: [stationId], data: stationLive(ctx, s) });
+    // A station's live view, at most once per station per turn of the event loop: after a fleet-wide push
+    // every station's new birth AND its `schedule.applied` event arrive in the same burst (DESIGN.md §8,
+    // 5 000 stations), and one view made after both says all that two would. The view itself is built only
+    // when a client needs it (SseHub.publishLazy).
+    const dueViews = new Set<string>();
+    let viewsTimer: NodeJS.Immediate | null = null;
+    const flushViews = () => {
+      viewsTimer = null;
+      const ids = [...dueViews];
+      dueViews.clear();
+      for (const stationId of ids) {
+        ctx.sse.publishLazy({ type: 'station', stations: [stationId] }, () => {
+          const s = ctx.store.stations.get(stationId);
+          return s ? stationLive(ctx, s) : undefined;
+        });
+      }
     };
+    const pushStation = (stationId: string) => {
+      dueViews.add(stationId);
+      viewsTimer ??= setImmediate(flushViews);
+    };
+    offs.push(() => {
+      if (viewsTimer) clearImmediate(viewsTimer);
+      viewsTimer = null;
+      dueViews.clear();
+    });
     // The connection each station had at its last change: presence also changes while a station stays
     // online (a new birth after every applied document — 5 000 of them per fleet-wide push), and only a
     // station that comes BACK can have missed requests.

@@ -47,8 +47,11 @@ interface Client {
 
 interface Stored {
   id: number;
-  msg: LiveMessage;
-  text: string;
+  msg: Omit<LiveMessage, 'data'>;
+  /** The data, built when first needed (`publishLazy`); dropped once the text exists. */
+  build: (() => unknown) | null;
+  /** The wire text, made when a client first needs it: with nobody watching, nothing is serialised. */
+  text: string | null;
 }
 
 /** Counters for `/healthz`. */
@@ -85,7 +88,7 @@ export class SseHub {
   }
 
   /** May `p` see `msg`? */
-  static visible(p: Principal, msg: LiveMessage): boolean {
+  static visible(p: Principal, msg: Pick<LiveMessage, 'type' | 'stations'>): boolean {
     if (msg.type === 'resync') return true;
     if (msg.stations === 'all') return true;
     return msg.stations.some((s) => canSeeStation(p, s));
@@ -129,18 +132,61 @@ export class SseHub {
       this.write(client, `event: resync\ndata: {}\n\n`);
       return;
     }
-    for (const s of this.buffer)
-      if (s.id > seen && SseHub.visible(client.principal, s.msg)) this.write(client, s.text);
+    for (const s of this.buffer) {
+      if (s.id <= seen || !SseHub.visible(client.principal, s.msg)) continue;
+      const text = this.textOf(s);
+      if (text !== '') this.write(client, text);
+    }
   }
 
   /** Sends a message to every client allowed to see it. */
   publish(msg: LiveMessage): void {
+    const { data } = msg;
+    this.publishLazy(msg, () => data);
+  }
+
+  /**
+   * Like `publish`, but `build` makes the data only when a client first needs it (sent now, or replayed
+   * later: then it describes the subject as it is at that moment — right for a live view, which the
+   * browser replaces wholesale). `build` returning `undefined` drops the message. During a fleet-wide push
+   * every station reports at once (DESIGN.md §8: 5 000 of them); with no UI open nothing is built or
+   * serialised.
+   */
+  publishLazy(msg: Omit<LiveMessage, 'data'>, build: () => unknown): void {
     const id = ++this.lastId;
-    const text = `id: ${this.epoch}-${id}\nevent: ${msg.type}\ndata: ${JSON.stringify(msg.data)}\n\n`;
-    this.buffer.push({ id, msg, text });
-    if (this.buffer.length > this.o.replay) this.buffer.splice(0, this.buffer.length - this.o.replay);
+    const stored: Stored = { id, msg: { type: msg.type, stations: msg.stations }, build, text: null };
+    this.buffer.push(stored);
+    // Trimmed in steps, not one element per message: shifting a full buffer on every publish was most of
+    // the cost of a burst.
+    if (this.buffer.length >= this.o.replay * 2) this.buffer.splice(0, this.buffer.length - this.o.replay);
     this.counters.published++;
-    for (const c of this.clients.values()) if (SseHub.visible(c.principal, msg)) this.write(c, text);
+    for (const c of this.clients.values()) {
+      if (!SseHub.visible(c.principal, stored.msg)) continue;
+      const text = this.textOf(stored);
+      if (text === '') return;
+      this.write(c, text);
+    }
+  }
+
+  /** The message's wire text ('' when its builder had nothing), made once. */
+  private textOf(s: Stored): string {
+    if (s.text !== null) return s.text;
+    let data: unknown;
+    try {
+      data = s.build?.();
+    } catch (err) {
+      this.opts.logger.warn(
+        { event: 'sse-build-failed', type: s.msg.type, err: (err as Error).message },
+        'could not build a live message',
+      );
+      data = undefined;
+    }
+    s.build = null;
+    s.text =
+      data === undefined
+        ? ''
+        : `id: ${this.epoch}-${s.id}\nevent: ${s.msg.type}\ndata: ${JSON.stringify(data)}\n\n`;
+    return s.text;
   }
 
   /** Ends the streams of one user (after their role, stations or password changed): they reconnect afresh. */

@@ -11,6 +11,7 @@ import type { ScheduleVersion } from '../../protocol/messages/common.js';
 import { createGuideLinkStore } from '../guide/guide-links.js';
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/index.js';
+import type { IssuedDoc } from '../store/schedules.js';
 import type { Station } from '../store/stations.js';
 import {
   type CompiledStation,
@@ -32,6 +33,8 @@ export interface IssuedVersion {
 /** What compiling (and possibly issuing) a set of stations produced. */
 export interface IssueOutcome {
   issued: IssuedVersion[];
+  /** The documents written, bytes included: after the commit, the cache and the publisher take them. */
+  docs: IssuedDoc[];
   /** Stations whose document did not change. */
   unchanged: string[];
   warnings: CompileWarning[];
@@ -214,12 +217,14 @@ export function prepareDocuments(
 /** Writes prepared documents (inside the change's write transaction: the outbox, DESIGN.md §7). */
 export function writePrepared(store: Store, prepared: PreparedDocuments): IssueOutcome {
   const issued: IssuedVersion[] = [];
+  const docs: IssuedDoc[] = [];
   for (const d of prepared.docs) {
-    store.schedules.insertIssued(d);
+    docs.push(store.schedules.insertIssued(d));
     issued.push({ stationId: d.stationId, version: d.version });
   }
   return {
     issued,
+    docs,
     unchanged: prepared.unchanged,
     warnings: prepared.warnings,
     compiled: prepared.compiled,

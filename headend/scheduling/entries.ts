@@ -16,6 +16,7 @@ import {
   resolveGuideLinks,
 } from '../guide/guide-links.js';
 import type { Store } from '../store/index.js';
+import type { IssuedDoc } from '../store/schedules.js';
 import { type CommitTiming, commitPrepared } from './commit.js';
 import type { CompileWarning } from './compile.js';
 import {
@@ -47,7 +48,8 @@ export interface SchedulingDeps {
   logger: Logger;
   now?: () => Date;
   /** After a commit: the stations that got a new document (the publisher sends them). */
-  onIssued?: (issued: readonly IssuedVersion[]) => void;
+  /** `docs`: the committed documents with their bytes (the publisher sends them without reading back). */
+  onIssued?: (issued: readonly IssuedVersion[], docs: readonly IssuedDoc[]) => void;
   newId?: () => string;
 }
 
@@ -156,15 +158,17 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
 
   const changes = createEntryChanges({ store, entries, guideLinks, timing: deps.timing, now, newId });
 
-  const afterCommit = (issued: IssuedVersion[]) => {
-    if (issued.length > 0) deps.onIssued?.(issued);
+  const afterCommit = ({ issued, docs: written }: IssueOutcome) => {
+    // Committed unless a caller's transaction is still open (it may roll back): only then are they heads.
+    if (!store.db.inTransaction) store.schedules.committed(written);
+    if (issued.length > 0) deps.onIssued?.(issued, written);
   };
 
   const save = (change: EntryChange, actor: string): SaveResult => {
     const at = now();
     const { result, timing } = commitChange(docs, changes, change, actor, at);
     const { run, outcome } = result;
-    afterCommit(outcome.issued);
+    afterCommit(outcome);
     const e = entries.get(run.entryId) as StoredEntry;
     log.info(
       {
@@ -194,7 +198,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
     const ids = stationIds ?? store.stations.list().map((s) => s.id);
     const at = now();
     const outcome = store.transaction(() => issueDocuments(docs, ids, at, { force: opts.force ?? false }));
-    afterCommit(outcome.issued);
+    afterCommit(outcome);
     if (outcome.issued.length > 0 || outcome.warnings.length > 0) {
       log.info(
         {
@@ -270,7 +274,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
         }
         return issueDocuments(docs, affected, at);
       });
-      afterCommit(outcome.issued);
+      afterCommit(outcome);
       return outcome.issued;
     },
   };

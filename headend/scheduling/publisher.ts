@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Ack } from '../../protocol/messages/ack.js';
+import { compareVersions } from '../../protocol/messages/common.js';
 import { Lineup } from '../../protocol/messages/lineup.js';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Topics } from '../../protocol/topics.js';
@@ -25,6 +26,7 @@ import {
 import { createGuideReader } from '../guide/guide-store.js';
 import { createLocalCalendar } from '../guide/local-day.js';
 import type { Store } from '../store/index.js';
+import type { IssuedDoc } from '../store/schedules.js';
 import { RetainedQueue, type RetainedQueueStats } from './retained-queue.js';
 
 /** The MQTT side the publisher needs (headend/mqtt/client.ts `HeadendMqtt`). */
@@ -56,8 +58,11 @@ export interface PublisherDeps {
 }
 
 export interface Publisher {
-  /** Publishes the newest document of each station (all stations with an unpublished one when omitted). */
-  kickSchedules(stationIds?: readonly string[]): void;
+  /**
+   * Publishes the newest document of each station (all stations with an unpublished one when omitted).
+   * `docs`: the documents just committed for them, so their bytes need not be read back.
+   */
+  kickSchedules(stationIds?: readonly string[], docs?: readonly IssuedDoc[]): void;
   /** Publishes the station's retained ack as committed now. */
   publishAck(stationId: string): void;
   publishLineup(): void;
@@ -102,13 +107,30 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   const calendar = createLocalCalendar(deps.timeZone);
   const reader = createGuideReader(store.db);
 
+  // Documents whose bytes the committing change handed over (kickSchedules `docs`): sent without reading
+  // them back, as long as they are still the station's newest (the cached head says so; a newer one
+  // committed meanwhile is read from the table as before). One read per station per push saved.
+  const handed = new Map<string, IssuedDoc>();
+  const newestOf = (stationId: string): IssuedDoc | undefined => {
+    const h = handed.get(stationId);
+    handed.delete(stationId);
+    if (h) {
+      const head = store.schedules.head(stationId);
+      if (head && head.sha256 === h.sha256 && compareVersions(head.version, h.version) === 0) return h;
+    }
+    return store.schedules.latest(stationId);
+  };
   const wantSchedule = (stationId: string) =>
     queue.want(topics.schedule(stationId), () => {
-      const doc = store.schedules.latest(stationId);
+      const doc = newestOf(stationId);
       if (!doc) return null;
       return {
         payload: doc.doc,
-        onAccepted: () => marks.add(() => store.schedules.markPublished(stationId, doc.version)),
+        onAccepted: () =>
+          marks.add(
+            () => store.schedules.markPublished(stationId, doc.version),
+            () => store.schedules.publishedCommitted(stationId, doc.version),
+          ),
       };
     });
 
@@ -123,7 +145,8 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   };
 
   const publisher: Publisher = {
-    kickSchedules(stationIds) {
+    kickSchedules(stationIds, docs) {
+      for (const d of docs ?? []) handed.set(d.stationId, d);
       const ids = stationIds ?? store.schedules.unpublished().map((d) => d.stationId);
       for (const id of ids) wantSchedule(id);
     },
@@ -193,6 +216,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     idle: () => queue.idle(),
     stats: () => queue.stats(),
     close: () => {
+      handed.clear();
       queue.close();
       marks.flush();
     },

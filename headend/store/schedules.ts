@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { ScheduleVersion } from '../../protocol/messages/common.js';
+import { compareVersions, type ScheduleVersion } from '../../protocol/messages/common.js';
 import { dataVersionPerTurn } from './data-version.js';
 import { StoreError } from './errors.js';
 import { createMetaRepo } from './meta.js';
@@ -47,6 +47,12 @@ export interface SchedulesRepo {
    * reads after every station report. Cached between writes (see `createHeadCache`); do not mutate.
    */
   head(stationId: string): DocHead | undefined;
+  /**
+   * Documents this connection has just COMMITTED (call after the write transaction, never inside one): they
+   * become the cached heads, so the first status read after a push costs no query (a fleet-wide push made
+   * every station's first report after it a cache miss). Ignored inside a transaction.
+   */
+  committed(docs: readonly DocHead[]): void;
   /** The newest document of every station: what the headend republishes at start and on reconnect. */
   latestAll(): IssuedDoc[];
   /** Newest documents not yet accepted by the broker. */
@@ -56,6 +62,12 @@ export interface SchedulesRepo {
    * drops the bytes of the station's older versions (their hash and times stay: `wasIssued` knows them).
    */
   markPublished(stationId: string, version: ScheduleVersion): void;
+  /**
+   * After the transaction holding `markPublished` COMMITTED (the write batch's after-commit hook; never
+   * after a rollback): the cached head of that version gets the `published_at` the row now has, instead of
+   * being forgotten and read again on the next report.
+   */
+  publishedCommitted(stationId: string, version: ScheduleVersion): void;
   /** Was this version (and, when given, this hash) ever issued to the station? */
   wasIssued(stationId: string, version: ScheduleVersion, sha256?: string): boolean;
   /** Stations whose newest document is from an older epoch than the current one (after a restore). */
@@ -79,21 +91,44 @@ function createHeadCache(db: Database) {
   const dataVersion = dataVersionPerTurn(db);
   const cache = new Map<string, DocHead | null>();
   let stamp = -1;
+  const current = () => {
+    const v = dataVersion();
+    if (v !== stamp) {
+      cache.clear();
+      stamp = v;
+    }
+  };
+  const frozen = (h: DocHead): DocHead => Object.freeze({ ...h, version: Object.freeze({ ...h.version }) });
   return {
     forget(stationId: string) {
       cache.delete(stationId);
     },
+    /** A head known to be committed and newest (outside transactions only). */
+    prime(stationId: string, h: DocHead) {
+      if (db.inTransaction) return;
+      current();
+      cache.set(stationId, frozen(h));
+    },
+    /** The cached head, if any, inside a transaction too (what the cache held when it began). */
+    peekAny(stationId: string): { head: DocHead; stamp: number } | undefined {
+      const h = cache.get(stationId);
+      return h && dataVersion() === stamp ? { head: h, stamp } : undefined;
+    },
+    /** The data version the cached heads are valid for. */
+    stamp: () => stamp,
+    /** The cached head, if any (no read). */
+    peek(stationId: string): DocHead | undefined {
+      if (db.inTransaction) return undefined;
+      current();
+      return cache.get(stationId) ?? undefined;
+    },
     get(stationId: string, read: () => DocHead | undefined): DocHead | undefined {
       if (db.inTransaction) return read();
-      const v = dataVersion();
-      if (v !== stamp) {
-        cache.clear();
-        stamp = v;
-      }
+      current();
       const hit = cache.get(stationId);
       if (hit !== undefined) return hit ?? undefined;
       const h = read();
-      cache.set(stationId, h ? Object.freeze({ ...h, version: Object.freeze({ ...h.version }) }) : null);
+      cache.set(stationId, h ? frozen(h) : null);
       return h;
     },
   };
@@ -161,6 +196,8 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
     'SELECT station_id, epoch, n, sha256, issued_at, published_at FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1',
   );
   const heads = createHeadCache(db);
+  /** What `markPublished` wrote, per station, until `publishedCommitted` confirms it (or the next mark). */
+  const marked = new Map<string, { version: ScheduleVersion; at: string; head: DocHead; stamp: number }>();
   const hashStmt = db.prepare<[string, number, number], { sha256: string }>(
     'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
   );
@@ -228,15 +265,35 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
           : undefined;
       });
     },
+    committed(docs) {
+      for (const d of docs) heads.prime(d.stationId, d);
+    },
     latestAll: () => latestAllStmt.all().map(toDoc),
     unpublished: () => unpublishedStmt.all().map(toDoc),
     markPublished(stationId, version) {
+      // Forgotten until the transaction commits (publishedCommitted): a rolled-back batch must not leave
+      // a published_at in the cache that the table does not have.
+      const cached = heads.peekAny(stationId);
       heads.forget(stationId);
-      const changed = markStmt.run(now().toISOString(), stationId, version.epoch, version.n).changes;
+      marked.delete(stationId);
+      const at = now().toISOString();
+      const row = markStmt.run(at, stationId, version.epoch, version.n).changes > 0;
+      const c = cached?.head;
+      // A cached head without published_at: the row had none either (the cache is current), so it has `at` now.
+      if (row && cached && c && c.publishedAt === null && compareVersions(c.version, version) === 0)
+        marked.set(stationId, { version, at, head: c, stamp: cached.stamp });
       // Every PRUNE_EVERY-th version: one statement per station per push costs ~10 % of a fleet-wide push's
       // bookkeeping, and a station keeps at most PRUNE_EVERY documents' bytes meanwhile.
-      if (changed > 0 && version.n % PRUNE_EVERY === 0)
+      if (row && version.n % PRUNE_EVERY === 0)
         pruneStmt.run(stationId, version.epoch, version.epoch, version.n);
+    },
+    publishedCommitted(stationId, version) {
+      const m = marked.get(stationId);
+      marked.delete(stationId);
+      if (!m || m.version.epoch !== version.epoch || m.version.n !== version.n) return;
+      // Only while no other connection has committed since (its write may have made a newer head).
+      if (heads.peek(stationId) === undefined && heads.stamp() === m.stamp)
+        heads.prime(stationId, { ...m.head, publishedAt: m.at });
     },
     wasIssued(stationId, version, sha256) {
       const r = hashStmt.get(stationId, version.epoch, version.n);
