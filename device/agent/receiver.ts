@@ -66,8 +66,18 @@ export function startReceiver(config: AgentConfig, deps: StationReceiverDeps): S
     held: deps.held,
     onAlarm: (what, reason, r) => {
       // The escalation is named for what the ladder fought (DOMAIN.md §6): an LNB fault is a site visit, a
-      // frozen stream is not a dead serial link.
+      // frozen stream is not a dead serial link. A receiver that answers but finds no carrier is not
+      // unresponsive either: no lock is a signal problem (snow, dish, carrier, sun), which the headend judges
+      // from telemetry with fleet correlation and the sun-outage calendar (`signal_lost`), so the station
+      // raises nothing of its own for it.
       const p = r.ladderProblem;
+      if (what === 'raised' && p === 'no-lock') {
+        log.warn(
+          { receiverId: r.id, reason },
+          'no lock after re-applying the tuning: a signal problem, not the receiver',
+        );
+        return;
+      }
       const kind =
         p === 'lnb-fault' ? 'lnb_fault' : p === 'stream-frozen' ? 'stream_frozen' : 'receiver_unresponsive';
       if (what === 'raised') alarms.raise(kind, reason, { rung: 'escalated', problem: p }, r.id);

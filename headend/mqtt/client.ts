@@ -11,9 +11,11 @@
  * - Inbound: size-capped, routed by `parseTopic`, and handed to the handler as raw bytes; the handler
  *   decodes with the protocol's zod schemas. A handler that throws is a counted, logged drop, never a crash.
  */
+
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { reconnectBackoffMs } from '../../protocol/backoff.js';
 import { MAX_PAYLOAD_BYTES } from '../../protocol/limits.js';
 import type { HeadendState } from '../../protocol/messages/headend-state.js';
 import type { TimingProfile } from '../../protocol/timing.js';
@@ -168,9 +170,7 @@ export class HeadendMqtt extends EventEmitter<HeadendMqttEvents> {
 
   /** Backoff before attempt `n` (0-based): min·2ⁿ capped at max, minus up to `jitter` of it at random. */
   backoffMs(n: number): number {
-    const { reconnectMinMs: min, reconnectMaxMs: max, reconnectJitter: jitter } = this.opts.timing;
-    const base = Math.min(max, min * 2 ** Math.min(n, 30));
-    return Math.round(base * (1 - jitter * (this.opts.random ?? Math.random)()));
+    return reconnectBackoffMs(n, this.opts.timing, (this.opts.random ?? Math.random)());
   }
 
   private connectOnce(): void {

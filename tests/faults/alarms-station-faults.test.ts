@@ -91,6 +91,40 @@ t.test('snow fade: margin_low with a fade cause, cleared when the snow melts', a
   t.pass('cleared automatically when the fade ended');
 });
 
+t.test(
+  'deep snow (no lock): signal_lost with a fade cause, not "receiver unresponsive", no reset',
+  async (t) => {
+    const S = 'kongtong-snow2';
+    const { rig, st, margin0 } = await tunedStation(t, S);
+    const t0 = Date.now();
+    st.rx.sim.faults.inject({ kind: 'fade', depthDb: margin0 + 4 });
+    const { alarm, ms } = await raised(rig, S, 'signal_lost', t0);
+    t.equal(alarm.cause.row, 'snow-ice-fade', `cause: ${alarm.cause.text}`);
+    t.comment(`deep snow: signal_lost after ${ms} ms`);
+    // Long enough for the agent's recovery ladder to re-apply, give up and escalate (500 ms backoff here).
+    await until(
+      () => st.logs.all().some((l) => /a signal problem, not the receiver/.test(l.msg)),
+      'the ladder gave up on the lock',
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    t.same(
+      [...new Set(raisedSince(rig, S, t0))],
+      ['signal_lost'],
+      'the receiver answers: it is not unresponsive',
+    );
+    t.notOk(
+      st.logs.all().some((l) => /resetting the receiver/.test(l.msg)),
+      'no reset for a fade (DOMAIN.md §6)',
+    );
+    const t1 = Date.now();
+    st.rx.sim.faults.clear('fade');
+    t.comment(
+      `deep snow: cleared ${await cleared(rig, S, 'signal_lost', t1, 40_000)} ms after the snow melted`,
+    );
+  },
+);
+
 t.test('a noisy signal at the warning threshold does not flap', async (t) => {
   const S = 'kongtong-noisy1';
   const { rig, st, margin0 } = await tunedStation(t, S);
