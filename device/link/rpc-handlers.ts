@@ -45,6 +45,8 @@ export function signalOf(rc: ReceiverControl, s: DriverStatus | null = rc.lastSt
     // The receiver's own alarms ride along so the headend sees a scrambled or missing service in the
     // same message as the starved recorder (DOMAIN.md §6); omitted before the first status reading.
     ...(s ? { alarms: boundReceiverAlarms(s.alarms) } : {}),
+    // A missing USB-serial port is not a hung receiver: the headend names the right cause at once.
+    ...(rc.portMissing ? { portMissing: true } : {}),
   };
 }
 

@@ -96,15 +96,20 @@ export function evaluateTelemetry(tm: Telemetry, ctx: TelemetryContext): Telemet
     const carrierKey = carrier?.key ?? null;
     const on = carrier ? ` on ${carrier.label}` : '';
     if (r.link === 'down') {
+      // A missing USB-serial port (DOMAIN.md §6 "USB-serial renumbered") is the station's own
+      // `serial_port_missing`, which names the cause: no second alarm blaming the receiver.
+      const missing = r.portMissing === true;
       report({
         kind: 'receiver_unresponsive',
         subject: r.id,
-        level: 3,
+        level: missing ? 0 : 3,
         cause: kindCause('receiver_unresponsive', 'receiver hung or its serial link is dead'),
-        evidence: evidence(`receiver ${r.id} does not answer on its control port`, {
-          receiver: r.id,
-          link: 'down',
-        }),
+        evidence: evidence(
+          missing
+            ? `receiver ${r.id}'s control port is missing (serial_port_missing at the station)`
+            : `receiver ${r.id} does not answer on its control port`,
+          { receiver: r.id, link: 'down', portMissing: missing },
+        ),
         carrier: carrierKey,
       });
       out.keep.push({ kind: '*', subject: r.id });

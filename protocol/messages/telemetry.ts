@@ -69,6 +69,11 @@ export const ReceiverSignal = z.strictObject({
    * from a frozen receiver without waiting for the station's held alarm event.
    */
   alarms: ReceiverAlarmNames.optional(),
+  /**
+   * With `link: 'down'`: the serial control port's path is missing (USB adapter unplugged or renumbered,
+   * DOMAIN.md §6) rather than a receiver that does not answer. Optional; absent = not known to be missing.
+   */
+  portMissing: z.boolean().optional(),
 });
 export type ReceiverSignal = z.infer<typeof ReceiverSignal>;
 

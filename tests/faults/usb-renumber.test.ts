@@ -143,12 +143,7 @@ t.test('adapter unplugged and renumbered: serial_port_missing, then reopened by 
   );
   t.notOk(
     raisedKinds(false).includes('receiver_unresponsive'),
-    'no "receiver unresponsive" for a missing port',
-    {
-      todo:
-        "headend/alarms/telemetry-rules.ts raises receiver_unresponsive from telemetry `link: 'down'`; it should " +
-        'stand down (or name the port) while the station reports serial_port_missing for that receiver',
-    },
+    'no "receiver unresponsive" for a missing port: telemetry says portMissing, the station names the cause',
   );
 
   // Plug back in: a new pty (renumbered), the same by-id name.
