@@ -124,10 +124,11 @@ export function createAlarmWiring(deps: AlarmWiringDeps): AlarmWiring {
 
   const sinks = new Set<AlarmSink>();
   service.onTransition((t: AlarmTransition) => {
-    // Fleet alarms are not a station's; a station alarm folded into a fleet alarm leaves the station's row.
-    if (t.alarm.scope !== 'station') return;
+    // A station alarm folded into a fleet alarm leaves the station's row. A fleet alarm is no station's: it
+    // goes out with `stationId: ''` (the live stream sends it to every board, which shows it as a banner).
     const gone = t.type === 'cleared' || t.type === 'linked';
     const a = boardAlarmOf(t.alarm, gone ? 'clear' : 'raise');
+    if (t.alarm.scope !== 'station') a.stationId = '';
     for (const s of sinks) s(a);
   });
   const view: AlarmView = {

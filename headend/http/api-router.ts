@@ -124,6 +124,16 @@ export function createApi(ctx: ApiContext): Api {
     );
     offs.push(
       fleet.alarms.subscribe((a) => {
+        if (a.stationId === '') {
+          // A fleet alarm: every board hears that it changed (no station ids or evidence in the message; the
+          // board reloads /alarms, which applies the reader's scope).
+          ctx.sse.publish({
+            type: 'alarm',
+            stations: 'all',
+            data: { scope: 'fleet', action: a.action, kind: a.kind, severity: a.severity, at: a.at },
+          });
+          return;
+        }
         ctx.sse.publish({ type: 'alarm', stations: [a.stationId], data: a });
         pushStation(a.stationId);
       }),

@@ -12,11 +12,6 @@ import { tt } from '../tech-i18n.js';
 import { fmtDateTime, fmtDuration } from '../time.js';
 
 const RANK = { critical: 3, warning: 2, info: 1 };
-/**
- * Fleet alarms reach the board by polling as well as by the stream: the headend's live stream carries
- * station alarms only (a fleet alarm whose stations were held back makes no station message).
- */
-const FLEET_POLL_MS = 5000;
 
 /** The worst severity among a station's alarms, or null. */
 export function worstSeverity(alarms) {
@@ -237,9 +232,8 @@ export async function render(root, ctx) {
   );
   draw();
   await loadAlarms();
-  const poll = setInterval(() => loadAlarms(), FLEET_POLL_MS);
+  // Station and fleet alarms both arrive on the live stream (a fleet alarm as `{scope: 'fleet'}`).
   const offs = [
-    () => clearInterval(poll),
     onLive('alarm', alarmsLater),
     onLive('station', (s) => {
       if (county && s.county !== county) return;
