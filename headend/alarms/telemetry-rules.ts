@@ -335,6 +335,14 @@ function diskRules(tm: Telemetry, ctx: TelemetryContext, out: TelemetryVerdict):
   });
 }
 
+/** Bytes for people, in the unit that keeps a digit before the point: "1.4 GiB", "600 MiB", "12 KiB". */
 function gib(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+  let v = Math.max(0, bytes);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 || v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
 }

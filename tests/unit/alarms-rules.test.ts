@@ -157,7 +157,7 @@ const cases: Case[] = [
     bad: (e, now) => tm(e, now, [{}], { disk: { freeBytes: 5 * GiB, usedBytes: 95 * GiB } }),
     good: (e, now) => tm(e, now, [{}], { disk: { freeBytes: 20 * GiB, usedBytes: 80 * GiB } }),
     periodic: true,
-    evidence: /5 % free \(5\.0 GiB of 100\.0 GiB\)/,
+    evidence: /5 % free \(5\.0 GiB of 100 GiB\)/,
   },
   {
     name: 'disk full',
