@@ -202,12 +202,19 @@ export interface RecordingObservation {
   at?: number;
 }
 
-function recordingRow(reason: string): FailureId {
+/**
+ * The failure-table row a recording's reason points at. Reasons start with the agent's codes (`read_only:
+ * …`, `disk_full: …`, `clock_untrusted: …`, `no_lock`) followed by text; words are matched whole, so "clock"
+ * is not a lock loss and `read_only` is the disk, not a stall.
+ */
+export function recordingRow(reason: string): FailureId {
   const r = reason.toLowerCase();
-  if (/disk|space|quota|erofs|read-only/.test(r)) return 'disk-full';
+  if (/\b(disk_full|read_only|erofs|quota)\b|\bdisk\b|\bspace\b|read-only/.test(r)) return 'disk-full';
   if (/scrambl/.test(r)) return 'scrambled-service';
-  if (/lock|signal/.test(r)) return 'snow-ice-fade';
-  if (/service|pat|pmt/.test(r)) return 'service-reshuffle';
+  if (/\bservice_missing\b|\bservice\b.*\b(missing|not in)\b|\bpat\b|\bpmt\b/.test(r))
+    return 'service-reshuffle';
+  if (/\bclock/.test(r)) return 'clock-drift';
+  if (/\b(no_lock|no lock|lock lost|unlocked|signal)\b/.test(r)) return 'snow-ice-fade';
   return 'stream-stall';
 }
 
