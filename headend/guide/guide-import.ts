@@ -79,7 +79,7 @@ export async function importGuide(
     opts.maxDurationMs === undefined ? {} : { maxDurationMs: opts.maxDurationMs },
   );
   try {
-    await readIntoStaging(source, stmts, state, grouper, opts);
+    await readIntoStaging(source, state, grouper, opts);
   } catch (err) {
     stmts.dropStaging();
     const e = toImportError(err);
@@ -88,7 +88,7 @@ export async function importGuide(
   }
   try {
     if (opts.signal?.aborted) throw new GuideImportError('ABORTED', 'the import was cancelled');
-    const report = applyStaged(db, stmts, state, grouper.results, opts, calendar, runId, startedAt, now);
+    const report = applyStaged(db, stmts, state, grouper, opts, calendar, runId, startedAt, now);
     stmts.endRun(runId, now(), 'ok', null, JSON.stringify(report));
     return report;
   } catch (err) {
@@ -104,7 +104,7 @@ function applyStaged(
   db: Database,
   stmts: ImportStatements,
   state: ReadState,
-  results: ReadonlyMap<string, ChannelResult>,
+  grouper: ChannelGrouper,
   opts: ImportOptions,
   calendar: LocalCalendar,
   runId: number,
@@ -144,9 +144,9 @@ function applyStaged(
 
   // Channel → service. One channel per service: a second channel mapping to a taken service is reported.
   const feeding = new Map<string, string>();
-  const staged = stmts.stagedChannelCounts();
-  report.channels.total = staged.length;
-  for (const { channel, n } of staged) {
+  const read = [...grouper.counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  report.channels.total = read.length;
+  for (const [channel, n] of read) {
     const res = mapper.resolve({ id: channel, displayNames: state.channels.get(channel) ?? [] });
     const taken = res.ok ? feeding.get(res.service) : undefined;
     if (!res.ok || taken !== undefined) {
@@ -163,7 +163,7 @@ function applyStaged(
 
   const importedAt = now();
   for (const [service, channel] of [...feeding].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const v = results.get(channel);
+    const v = grouper.results.get(channel);
     if (v === undefined) continue;
     for (const r of v.rejects) if (report.rejects.length < REPORT_REJECT_CAP) report.rejects.push(r);
     for (const [code, n] of Object.entries(v.counts) as [RejectCode, number][]) {
@@ -172,8 +172,8 @@ function applyStaged(
     report.totals.rejected += v.rejected;
     report.totals.stopsFilled += v.stopsFilled;
     report.totals.overlapsTrimmed += v.overlapsTrimmed;
-    if (v.window === null) continue;
-    const applied = stmts.applyWindow(service, channel, v.window, v.accepted, opts.source, importedAt);
+    if (v.window === null || v.staged === null) continue;
+    const applied = stmts.applyWindow(service, v.window, v.staged, opts.source, importedAt);
     const svc = serviceReport(service, v, applied, calendar, opts.moveMatch);
     report.services.push(svc);
     report.totals.imported += applied.accepted;

@@ -11,7 +11,7 @@ import {
   REPORT_REJECT_CAP,
   type SuspiciousOffset,
 } from './import-report.js';
-import type { ImportStatements, StagedRow } from './import-staging.js';
+import type { ImportStatements, SeqRange } from './import-staging.js';
 import type { LocalCalendar } from './local-day.js';
 import { type ChunkSource, XmlSyntaxError, XmltvFormatError, XmltvStreamParser } from './xmltv-parse.js';
 import { type NormalizedProgramme, normalizeProgramme, type Reject } from './xmltv-programme.js';
@@ -80,8 +80,10 @@ export interface ChannelResult {
   rejects: Reject[];
   counts: ImportReport['rejectCounts'];
   rejected: number;
-  /** Programmes accepted (staged with a programme id). */
+  /** Programmes accepted (staged). */
   accepted: number;
+  /** Where they were staged; null when none was accepted. */
+  staged: SeqRange | null;
   /** Local dates of their starts (a first import changes all of them; nothing is read back). */
   dates: string[];
   stopsFilled: number;
@@ -94,9 +96,10 @@ const MAX_GROUP = 5000;
 
 /**
  * Groups the stream into runs of one channel. XMLTV files are normally ordered by channel, then time:
- * such a run is the channel's whole window, validated in memory and staged once. A channel that shows up
- * again later (time-ordered files) is "split": its rows are staged as read and validated at the end from
- * the staging table — slower, but just as correct, and memory stays bounded either way.
+ * such a run is the channel's whole window, validated in memory and its accepted programmes staged once.
+ * A channel that shows up again later (time-ordered files) is "split": its programmes are staged as
+ * read and validated at the end from the staging table — slower, but just as correct, and memory stays
+ * bounded either way.
  */
 export class ChannelGrouper {
   private current: string | null = null;
@@ -104,6 +107,8 @@ export class ChannelGrouper {
   private readonly seen = new Set<string>();
   readonly split = new Set<string>();
   readonly results = new Map<string, ChannelResult>();
+  /** Programmes read per channel (those that parsed; the report's unmapped counts use them). */
+  readonly counts = new Map<string, number>();
 
   constructor(
     private readonly stmts: ImportStatements,
@@ -125,9 +130,15 @@ export class ChannelGrouper {
     }
   }
 
+  /** A channel seen before (or too long to hold): everything it staged so far goes back to raw rows. */
   private markSplit(channel: string): void {
+    if (this.split.has(channel)) return;
     this.split.add(channel);
+    const earlier = this.results.get(channel);
     this.results.delete(channel);
+    // Its earlier run was validated alone; validation must see the channel whole (overlaps, duplicates
+    // and missing stops across the runs), so that run is staged again as the file said it.
+    if (earlier !== undefined) this.stmts.unstage(channel, earlier.staged);
   }
 
   /** Ends the current run. */
@@ -136,34 +147,40 @@ export class ChannelGrouper {
     const channel = this.current;
     this.group = [];
     if (group.length === 0 || channel === null) return;
+    this.counts.set(channel, (this.counts.get(channel) ?? 0) + group.length);
     if (this.split.has(channel)) {
-      this.stmts.stage(group.map((source) => ({ source, programme: null })));
+      this.stmts.stageRaw(group);
       return;
     }
-    this.validateAndStage(channel, group, false);
+    this.validateAndStage(channel, group);
   }
 
   /** Validates every split channel from what was staged for it. */
   finishSplit(): void {
-    for (const channel of this.split) {
-      this.validateAndStage(channel, this.stmts.stagedSources(channel), true);
-    }
+    for (const channel of this.split) this.validateAndStage(channel, this.stmts.stagedSources(channel), true);
   }
 
-  private validateAndStage(channel: string, input: NormalizedProgramme[], restage: boolean): void {
+  private validateAndStage(channel: string, input: NormalizedProgramme[], final = false): void {
     const v = validateServiceWindow(channel, input, this.validateOpts);
-    const rows: StagedRow[] = v.sources.map((source, i) => ({ source, programme: v.programmes[i] ?? null }));
-    for (const source of v.rejectedSources) rows.push({ source, programme: null });
-    if (restage) this.stmts.restage(channel, rows);
-    else this.stmts.stage(rows);
+    const staged = this.stmts.stage(v.programmes, v.sources);
+    // Refused programmes are kept as written in case the channel turns up again later in the file.
+    if (!final) this.stmts.stageRaw(v.rejectedSources);
     const counts: ImportReport['rejectCounts'] = {};
     for (const r of v.rejects) counts[r.code] = (counts[r.code] ?? 0) + 1;
+    const dates: string[] = [];
+    let lastDate = '';
+    for (const p of v.programmes) {
+      const d = this.calendar.dateOf(p.startMs);
+      if (d !== lastDate && !dates.includes(d)) dates.push(d);
+      lastDate = d;
+    }
     this.results.set(channel, {
       rejects: v.rejects.slice(0, REPORT_REJECT_CAP),
       counts,
       rejected: v.rejects.length,
       accepted: v.programmes.length,
-      dates: [...new Set(v.programmes.map((p) => this.calendar.dateOf(p.startMs)))],
+      staged,
+      dates,
       stopsFilled: v.stopsFilled,
       overlapsTrimmed: v.overlapsTrimmed,
       window: v.window,
@@ -171,9 +188,9 @@ export class ChannelGrouper {
   }
 }
 
+/** Streams `source` into the staging tables (through `grouper`); throws on broken XML or a bad source. */
 export async function readIntoStaging(
   source: ChunkSource,
-  stmts: ImportStatements,
   state: ReadState,
   grouper: ChannelGrouper,
   opts: ImportOptions,
@@ -206,7 +223,6 @@ export async function readIntoStaging(
   }
   take(parser.end());
   grouper.flush();
-  stmts.indexStaging();
   grouper.finishSplit();
   state.warnings = parser.warnings.map(
     (w) => `${w.code}: ${w.count}× (first on line ${w.firstLine}: ${w.example}) — kept as written`,

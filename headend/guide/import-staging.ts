@@ -3,32 +3,34 @@
  * window in which SQLite itself diffs the staged programmes against the stored ones and applies the
  * difference (unchanged programmes never travel back into JavaScript).
  *
- * The staging table lives in the connection's TEMP schema (a temporary file: better-sqlite3 is built with
+ * The staging tables live in the connection's TEMP schema (a temporary file: better-sqlite3 is built with
  * SQLITE_TEMP_STORE=1, and its page cache is capped), so a file of any size is parsed into SQLite rather
- * than into JavaScript memory; it also takes no lock on the main database, so nothing is visible (and
+ * than into JavaScript memory; they also take no lock on the main database, so nothing is visible (and
  * nothing blocks the headend's writer) until the whole file has parsed cleanly.
+ *
+ * What it costs (DESIGN.md §8: the import within 1.5× a bare parse; scripts/bench/xmltv.ts): binding a
+ * value from JavaScript costs more than SQLite storing it, so only accepted programmes are staged, with
+ * just the columns the guide stores, many rows per statement; each channel's rows get one contiguous
+ * range of `seq`, so a service's first import copies a rowid range and the staging table needs no index
+ * unless a service already has programmes to diff against. A channel that is split across the file waits
+ * in a second table, as written, until the whole file has been read (see import-read.ts).
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { PROGRAMME_COLUMNS } from './guide-store.js';
 import type { GuideProgramme, MoveCandidate } from './guide-validate.js';
-import type { LangText } from './xmltv-parse.js';
+import {
+  BatchInsert,
+  fillRaw,
+  fillStaged,
+  RAW_COLUMNS,
+  type RawRow,
+  type SeqRange,
+  STAGED_COLUMNS,
+  sourceOfRaw,
+} from './staging-rows.js';
 import type { NormalizedProgramme } from './xmltv-programme.js';
 
-interface StagingRow {
-  channel: string;
-  start_ms: number;
-  raw_stop_ms: number | null;
-  title: string;
-  lang: string | null;
-  sub_title: string | null;
-  episode: string | null;
-  description: string | null;
-  category: string | null;
-  titles_json: string | null;
-  event_id: string | null;
-  content_id: string | null;
-  line: number;
-}
+export type { SeqRange } from './staging-rows.js';
 
 /** Descriptive fields differ (`IS NOT`: NULL-safe). */
 const DETAILS_DIFFER = [
@@ -43,13 +45,6 @@ const DETAILS_DIFFER = [
 ]
   .map((c) => `g.${c} IS NOT t.${c}`)
   .join(' OR ');
-
-/** A row of the staging table: what the file said, and (when accepted) the validated programme. */
-export interface StagedRow {
-  source: NormalizedProgramme;
-  /** The validated programme, or null when validation refused it (kept for a later re-validation). */
-  programme: GuideProgramme | null;
-}
 
 /** What applying one service's window found and did (the SQL did the diff). */
 export interface AppliedWindow {
@@ -89,18 +84,22 @@ function candidate(r: CandidateRow): MoveCandidate {
   };
 }
 
-const STAGED_ACCEPTED = 'SELECT * FROM temp.guide_staging WHERE channel = @c AND programme_id IS NOT NULL';
-const IN_STAGING = `EXISTS (SELECT 1 FROM temp.guide_staging t WHERE t.channel = @c
-  AND t.programme_id = guide_programmes.programme_id)`;
+// A channel's staged programmes are its `seq` range [@lo, @hi] (no channel column to bind per row).
+const STAGED_ACCEPTED = 'SELECT * FROM temp.guide_staging WHERE seq BETWEEN @lo AND @hi';
+const IN_STAGING = `EXISTS (SELECT 1 FROM temp.guide_staging t
+  WHERE t.programme_id = guide_programmes.programme_id AND t.seq BETWEEN @lo AND @hi)`;
 const IN_LIVE =
   'EXISTS (SELECT 1 FROM guide_programmes g WHERE g.service = @s AND g.programme_id = t.programme_id)';
 
 /** Statements the import runs on its own connection. */
 export class ImportStatements {
-  private readonly insertStaging: Statement;
-  private readonly stagedForChannel: Statement;
-  private readonly deleteStagedChannel: Statement;
-  private readonly stagedChannels: Statement;
+  private readonly insertStaged: BatchInsert;
+  private insertRaw: BatchInsert | null = null;
+  private rawForChannel: Statement | null = null;
+  /** Next `seq` of either staging table (one counter: ranges never overlap). */
+  private nextSeq = 1;
+  /** The (programme_id, seq) index the diff needs exists. */
+  private indexed = false;
   private readonly hasOutside: Statement;
   private readonly hasAnyLive: Statement;
   private readonly insertAll: Statement;
@@ -117,22 +116,13 @@ export class ImportStatements {
   constructor(private readonly db: Database) {
     // Bounded page cache for the staging file (≈4 MiB) keeps the import's memory flat in the file size.
     db.pragma('temp.cache_size = -4096');
-    db.exec(`DROP TABLE IF EXISTS temp.guide_staging;
+    db.exec(`DROP TABLE IF EXISTS temp.guide_staging; DROP TABLE IF EXISTS temp.guide_staging_raw;
       CREATE TEMP TABLE guide_staging (
-        seq INTEGER PRIMARY KEY, channel TEXT NOT NULL, programme_id TEXT,
-        start_ms INTEGER NOT NULL, stop_ms INTEGER, raw_stop_ms INTEGER, title TEXT NOT NULL, lang TEXT,
-        sub_title TEXT, episode TEXT, description TEXT, category TEXT, titles_json TEXT, event_id TEXT,
-        content_id TEXT, line INTEGER NOT NULL)`);
-    this.insertStaging = db.prepare(
-      `INSERT INTO temp.guide_staging (channel, programme_id, start_ms, stop_ms, raw_stop_ms, title, lang,
-       sub_title, episode, description, category, titles_json, event_id, content_id, line)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-    );
-    this.stagedForChannel = db.prepare('SELECT * FROM temp.guide_staging WHERE channel = ? ORDER BY seq');
-    this.deleteStagedChannel = db.prepare('DELETE FROM temp.guide_staging WHERE channel = ?');
-    this.stagedChannels = db.prepare(
-      'SELECT channel, COUNT(*) AS n FROM temp.guide_staging GROUP BY channel ORDER BY channel',
-    );
+        seq INTEGER PRIMARY KEY, programme_id TEXT NOT NULL,
+        start_ms INTEGER NOT NULL, stop_ms INTEGER NOT NULL, event_id TEXT, title TEXT NOT NULL,
+        sub_title TEXT, episode TEXT, description TEXT, category TEXT, lang TEXT, titles_json TEXT,
+        raw_stop_ms INTEGER, content_id TEXT, line INTEGER NOT NULL)`);
+    this.insertStaged = new BatchInsert(db, 'temp.guide_staging', STAGED_COLUMNS);
     this.hasOutside = db
       .prepare(
         'SELECT EXISTS (SELECT 1 FROM guide_programmes WHERE service = @s AND (start_ms < @ws OR start_ms >= @we))',
@@ -142,7 +132,7 @@ export class ImportStatements {
     // event id reused after wrapping) is qualified by its start, which is stable too.
     this.renameCollisions = db.prepare(
       `UPDATE temp.guide_staging SET programme_id = programme_id || '@' || start_ms
-       WHERE channel = @c AND programme_id IN (SELECT programme_id FROM guide_programmes
+       WHERE seq BETWEEN @lo AND @hi AND programme_id IN (SELECT programme_id FROM guide_programmes
          WHERE service = @s AND (start_ms < @ws OR start_ms >= @we))`,
     );
     this.deleteRemoved = db.prepare(
@@ -153,7 +143,7 @@ export class ImportStatements {
       `SELECT t.programme_id, t.title, t.sub_title, t.episode, t.start_ms, t.stop_ms,
          g.start_ms AS old_start, g.stop_ms AS old_stop
        FROM temp.guide_staging t JOIN guide_programmes g ON g.service = @s AND g.programme_id = t.programme_id
-       WHERE t.channel = @c AND t.programme_id IS NOT NULL
+       WHERE t.seq BETWEEN @lo AND @hi
          AND (g.start_ms <> t.start_ms OR g.stop_ms <> t.stop_ms OR ${DETAILS_DIFFER})`,
     );
     this.updateChanged = db.prepare(
@@ -165,18 +155,21 @@ export class ImportStatements {
          AND (guide_programmes.start_ms <> t.start_ms OR guide_programmes.stop_ms <> t.stop_ms
               OR ${DETAILS_DIFFER.replaceAll('g.', 'guide_programmes.')})`,
     );
-    const insertAdded = `INSERT INTO guide_programmes (${PROGRAMME_COLUMNS}, source, imported_at)
+    const insertFrom = (
+      where: string,
+    ) => `INSERT INTO guide_programmes (${PROGRAMME_COLUMNS}, source, imported_at)
        SELECT @s, t.programme_id, t.start_ms, t.stop_ms, t.event_id, t.title, t.sub_title, t.episode,
          t.description, t.category, t.lang, t.titles_json, @src, @at
-       FROM temp.guide_staging t WHERE t.channel = @c AND t.programme_id IS NOT NULL`;
+       FROM temp.guide_staging t WHERE ${where}`;
+    const insertAdded = insertFrom(`t.seq BETWEEN @lo AND @hi AND NOT ${IN_LIVE}`);
     this.insertAdded = db.prepare(
-      `${insertAdded} AND NOT ${IN_LIVE} RETURNING programme_id, title, sub_title, episode, start_ms, stop_ms`,
+      `${insertAdded} RETURNING programme_id, title, sub_title, episode, start_ms, stop_ms`,
     );
     // Without vanished programmes there is nothing to pair: return just the starts.
-    this.insertAddedStarts = db.prepare(`${insertAdded} AND NOT ${IN_LIVE} RETURNING start_ms`).pluck();
-    // A service with no programmes at all (its first import): no diff to make, insert everything.
+    this.insertAddedStarts = db.prepare(`${insertAdded} RETURNING start_ms`).pluck();
+    // A service with no programmes at all (its first import): no diff to make, copy the channel's range.
     this.hasAnyLive = db.prepare('SELECT EXISTS (SELECT 1 FROM guide_programmes WHERE service = ?)').pluck();
-    this.insertAll = db.prepare(insertAdded);
+    this.insertAll = db.prepare(insertFrom('t.seq BETWEEN @lo AND @hi'));
     this.pruneBefore = db.prepare('DELETE FROM guide_programmes WHERE stop_ms < ?');
     this.startRun = db.prepare(
       "INSERT INTO guide_import_runs (source, started_at, status) VALUES (?, ?, 'running')",
@@ -186,88 +179,105 @@ export class ImportStatements {
     );
   }
 
-  /** Stages rows in one (temp-only: no lock on the main database) transaction. */
-  stage(rows: readonly StagedRow[]): void {
-    const ins = this.insertStaging;
-    this.db.transaction(() => {
-      for (const { source: s, programme: p } of rows) {
-        ins.run(
-          s.channel,
-          p === null ? null : p.programmeId,
-          s.startMs,
-          p === null ? null : p.stopMs,
-          s.stopMs,
-          s.title,
-          s.lang,
-          s.subTitle,
-          s.episode,
-          s.description,
-          s.category,
-          s.titles === null ? null : JSON.stringify(s.titles),
-          s.eventId,
-          s.contentId,
-          s.line,
-        );
-      }
-    })();
+  /**
+   * Stages one channel's accepted programmes (`sources[i]` is what the file said for `programmes[i]`),
+   * all in one call so that the channel's range is contiguous, in one temp-only transaction (no lock on
+   * the main database). Returns their `seq` range.
+   */
+  stage(programmes: readonly GuideProgramme[], sources: readonly NormalizedProgramme[]): SeqRange | null {
+    if (programmes.length === 0) return null;
+    const lo = this.nextSeq;
+    this.nextSeq += programmes.length;
+    this.db.transaction(() =>
+      this.insertStaged.run(programmes.length, lo, fillStaged(programmes, sources)),
+    )();
+    return { lo, hi: lo + programmes.length - 1 };
   }
 
-  /** Indexes the staged rows once parsing is over (cheaper than maintaining the index per insert). */
-  indexStaging(): void {
-    this.db.exec('CREATE INDEX temp.guide_staging_channel ON guide_staging (channel, programme_id)');
-  }
-
-  dropStaging(): void {
-    this.db.exec('DROP TABLE IF EXISTS temp.guide_staging');
-  }
-
-  stagedChannelCounts(): { channel: string; n: number }[] {
-    return this.stagedChannels.all() as { channel: string; n: number }[];
-  }
-
-  /** What the file said for one channel (for re-validating a channel split across the file). */
-  stagedSources(channel: string): NormalizedProgramme[] {
-    return (this.stagedForChannel.all(channel) as StagingRow[]).map((r) => ({
-      channel: r.channel,
-      startMs: r.start_ms,
-      stopMs: r.raw_stop_ms,
-      offsetMinutes: null, // offsets were checked while streaming
-      title: r.title,
-      lang: r.lang,
-      subTitle: r.sub_title,
-      episode: r.episode,
-      description: r.description,
-      category: r.category,
-      titles: r.titles_json === null ? null : (JSON.parse(r.titles_json) as LangText[]),
-      eventId: r.event_id,
-      contentId: r.content_id,
-      line: r.line,
-    }));
-  }
-
-  /** Replaces one channel's staged rows (after re-validation). */
-  restage(channel: string, rows: readonly StagedRow[]): void {
-    this.db.transaction(() => {
-      this.deleteStagedChannel.run(channel);
-      this.stage(rows);
-    })();
+  private raw(): BatchInsert {
+    if (this.insertRaw === null) {
+      this.db.exec(`CREATE TEMP TABLE guide_staging_raw (seq INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL, start_ms INTEGER NOT NULL, raw_stop_ms INTEGER, title TEXT NOT NULL,
+        lang TEXT, sub_title TEXT, episode TEXT, description TEXT, category TEXT, titles_json TEXT,
+        event_id TEXT, content_id TEXT, line INTEGER NOT NULL)`);
+      this.insertRaw = new BatchInsert(this.db, 'temp.guide_staging_raw', RAW_COLUMNS);
+    }
+    return this.insertRaw;
   }
 
   /**
-   * Replaces `service`'s window with the accepted rows staged for `channel`, in ONE transaction: readers
+   * Keeps programmes as the file said them, not (yet) accepted: those of a split channel until the whole
+   * file is read, and those validation refused (should their channel turn out split after all).
+   */
+  stageRaw(rows: readonly NormalizedProgramme[]): void {
+    if (rows.length === 0) return;
+    const insert = this.raw();
+    const lo = this.nextSeq;
+    this.nextSeq += rows.length;
+    this.db.transaction(() => insert.run(rows.length, lo, fillRaw(rows)))();
+  }
+
+  /** Takes `channel`'s accepted programmes back to what the file said (it turned out split). */
+  unstage(channel: string, range: SeqRange | null): void {
+    if (range === null) return;
+    this.raw();
+    const cols = RAW_COLUMNS.filter((c) => c !== 'channel').join(', ');
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO temp.guide_staging_raw (seq, channel, ${cols})
+           SELECT seq, ?, ${cols} FROM temp.guide_staging WHERE seq BETWEEN ? AND ?`,
+        )
+        .run(channel, range.lo, range.hi);
+      this.db.prepare('DELETE FROM temp.guide_staging WHERE seq BETWEEN ? AND ?').run(range.lo, range.hi);
+    })();
+  }
+
+  /** What the file said for one split channel, in file order (to validate it as a whole). */
+  stagedSources(channel: string): NormalizedProgramme[] {
+    if (this.rawForChannel === null) {
+      this.raw();
+      this.db.exec('CREATE INDEX temp.guide_staging_raw_channel ON guide_staging_raw (channel, seq)');
+      this.rawForChannel = this.db.prepare(
+        'SELECT * FROM temp.guide_staging_raw WHERE channel = ? ORDER BY seq',
+      );
+    }
+    return (this.rawForChannel.all(channel) as RawRow[]).map(sourceOfRaw);
+  }
+
+  /**
+   * Indexes the staged rows for the diff against a service's stored programmes — once, and only when
+   * a service has programmes to diff against (cheaper than maintaining the index per insert).
+   */
+  private ensureIndex(): void {
+    if (this.indexed) return;
+    this.db.exec('CREATE INDEX temp.guide_staging_id ON guide_staging (programme_id, seq)');
+    this.indexed = true;
+  }
+
+  dropStaging(): void {
+    this.db.exec('DROP TABLE IF EXISTS temp.guide_staging; DROP TABLE IF EXISTS temp.guide_staging_raw');
+  }
+
+  /**
+   * Replaces `service`'s window with the programmes of `staged` (its channel's range), in ONE transaction: readers
    * see the old window or the new one, never a mix. The diff is done by SQLite, so unchanged programmes
    * never travel into JavaScript.
    */
   applyWindow(
     service: string,
-    channel: string,
     window: { startMs: number; endMs: number },
-    accepted: number,
+    staged: SeqRange,
     source: string,
     importedAt: number,
   ): AppliedWindow {
-    const range = { s: service, c: channel, ws: window.startMs, we: window.endMs };
-    const write = { s: service, c: channel, src: source, at: importedAt };
+    const accepted = staged.hi - staged.lo + 1;
+    const { lo, hi } = staged;
+    const range = { s: service, lo, hi, ws: window.startMs, we: window.endMs };
+    const write = { s: service, lo, hi, src: source, at: importedAt };
+    // The diff needs the staging index; build it before taking the write lock (the check is repeated
+    // inside the transaction, which is what decides).
+    if (!this.indexed && this.hasAnyLive.get(service) === 1) this.ensureIndex();
     // IMMEDIATE: take the write lock first. A deferred transaction reads, then upgrades to write; if the
     // headend committed in between, SQLite answers SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
     // retry ("database is locked" while the fleet writes).
@@ -285,9 +295,10 @@ export class ImportStatements {
             accepted,
           };
         }
+        this.ensureIndex();
         if (this.hasOutside.get(range) === 1) this.renameCollisions.run(range);
         const removed = (this.deleteRemoved.all(range) as CandidateRow[]).map(candidate);
-        const changed = this.changedRows.all({ s: service, c: channel }) as (CandidateRow & {
+        const changed = this.changedRows.all({ s: service, lo, hi }) as (CandidateRow & {
           old_start: number;
           old_stop: number;
         })[];

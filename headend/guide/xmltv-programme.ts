@@ -118,32 +118,43 @@ function iso(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
+const DEFAULT_LANGS: readonly string[] = ['zh', 'en'];
+
+function refusal(
+  p: XmltvProgramme,
+  titleText: LangText | undefined,
+  code: RejectCode,
+  message: string,
+  startMs: number | undefined,
+): NormalizeResult {
+  const r: Reject = { code, message, channel: p.channel, line: p.line };
+  if (titleText) r.title = titleText.text;
+  if (startMs !== undefined) r.start = iso(startMs);
+  return { ok: false, reject: r };
+}
+
 /** Parses and normalises one programme; refusals carry a code and a message a user can act on. */
 export function normalizeProgramme(p: XmltvProgramme, options: NormalizeOptions = {}): NormalizeResult {
-  const preferred = options.preferredLangs ?? ['zh', 'en'];
+  const preferred = options.preferredLangs ?? DEFAULT_LANGS;
   const titleText = pickLang(p.titles, preferred);
-  const reject = (code: RejectCode, message: string, startMs?: number): NormalizeResult => {
-    const r: Reject = { code, message, channel: p.channel, line: p.line };
-    if (titleText) r.title = titleText.text;
-    if (startMs !== undefined) r.start = iso(startMs);
-    return { ok: false, reject: r };
-  };
-  if (p.channel === '') return reject('MISSING_CHANNEL', '<programme> without a channel attribute');
+  if (p.channel === '')
+    return refusal(p, titleText, 'MISSING_CHANNEL', '<programme> without a channel attribute', undefined);
   const start = parseXmltvTime(p.start);
   if (!start.ok) {
     const code = start.code === 'OFFSET_OUT_OF_RANGE' ? 'OFFSET_OUT_OF_RANGE' : 'BAD_START';
-    return reject(code, p.start === '' ? '<programme> without a start time' : `start: ${start.message}`);
+    const message = p.start === '' ? '<programme> without a start time' : `start: ${start.message}`;
+    return refusal(p, titleText, code, message, undefined);
   }
   let stopMs: number | null = null;
   if (p.stop !== undefined && p.stop.trim() !== '') {
     const stop = parseXmltvTime(p.stop);
     if (!stop.ok) {
       const code = stop.code === 'OFFSET_OUT_OF_RANGE' ? 'OFFSET_OUT_OF_RANGE' : 'BAD_STOP';
-      return reject(code, `stop: ${stop.message}`, start.utcMs);
+      return refusal(p, titleText, code, `stop: ${stop.message}`, start.utcMs);
     }
     stopMs = stop.utcMs;
   }
-  if (!titleText) return reject('MISSING_TITLE', '<programme> without a title', start.utcMs);
+  if (!titleText) return refusal(p, titleText, 'MISSING_TITLE', '<programme> without a title', start.utcMs);
   const sub = pickLang(p.subTitles, preferred);
   const desc = pickLang(p.descs, preferred);
   const cat = pickLang(p.categories, preferred);
@@ -181,20 +192,40 @@ export function titleKey(title: string): string {
   return title.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * 64-bit FNV-1a over UTF-16 code units, kept as two 32-bit halves and multiplied in 16-bit pieces (no
+ * float division, no BigInt): ids are hashed for every programme of every import (DESIGN.md §8).
+ */
+class Fnv1a64 {
+  private hi = 0xcbf29ce4;
+  private lo = 0x84222325;
+
+  /** Feeds the code units of `s`. */
+  add(s: string): this {
+    let hi = this.hi;
+    let lo = this.lo;
+    for (let i = 0; i < s.length; i++) {
+      lo = (lo ^ s.charCodeAt(i)) >>> 0;
+      // (hi:lo) *= 0x100000001b3 = 2^40 + 0x1b3, mod 2^64: lo·0x1b3 in 16-bit halves, hi·0x1b3 + lo·2^8.
+      const t = (lo & 0xffff) * 0x1b3;
+      const u = (lo >>> 16) * 0x1b3 + (t >>> 16);
+      hi = (Math.imul(hi, 0x1b3) + (u >>> 16) + (lo << 8)) >>> 0;
+      lo = (((u & 0xffff) << 16) | (t & 0xffff)) >>> 0;
+    }
+    this.hi = hi;
+    this.lo = lo;
+    return this;
+  }
+
+  /** 16 lower-case hex digits. */
+  hex(): string {
+    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
+  }
+}
+
 /** 64-bit FNV-1a as 16 hex digits: a fast, stable, non-cryptographic hash for programme ids. */
 export function fnv1a64(s: string): string {
-  let h1 = 0x84222325;
-  let h0 = 0xcbf29ce4;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 ^= c;
-    // (h0:h1) *= 0x100000001b3, split into 32-bit halves.
-    const lo = Math.imul(h1, 0x1b3);
-    const carry = Math.floor(((h1 >>> 0) * 0x1b3) / 0x100000000);
-    h0 = (Math.imul(h0, 0x1b3) + Math.imul(h1, 0x100) + carry) >>> 0;
-    h1 = lo >>> 0;
-  }
-  return (h0 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+  return new Fnv1a64().add(s).hex();
 }
 
 /**
@@ -207,5 +238,6 @@ export function baseProgrammeId(
 ): string {
   if (p.eventId) return `ev:${p.eventId}`;
   if (p.contentId) return `ep:${p.contentId}`;
-  return `h:${fnv1a64(`${p.channel}\u0000${p.startMs}\u0000${p.title}`)}`;
+  // = fnv1a64(`${channel}\u0000${startMs}\u0000${title}`), without building that string first.
+  return `h:${new Fnv1a64().add(p.channel).add('\u0000').add(String(p.startMs)).add('\u0000').add(p.title).hex()}`;
 }

@@ -7,7 +7,7 @@
  * per service window), into an empty guide, in a warm worker; the note adds a re-import of the same file
  * (a daily refresh where nothing changed) and the cold first import after start-up, with and without
  * the thread's start (under tsx that includes compiling the TypeScript modules, which the built headend
- * does not pay).
+ * does not pay), and the process's peak RSS (the worker's memory must stay flat in the file size).
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -76,7 +76,8 @@ async function run(): Promise<BenchResult> {
           `${(bytes / 1048576).toFixed(1)} MiB, ${cold.totals.imported} programmes, median of ${RUNS} ` +
           `(${Math.min(...first).toFixed(0)}–${Math.max(...first).toFixed(0)} ms); re-import unchanged ` +
           `${median(reimport).toFixed(0)} ms; cold first import after start ${cold.durationMs} ms in the worker, ` +
-          `${coldEndToEnd.toFixed(0)} ms with the thread's start`,
+          `${coldEndToEnd.toFixed(0)} ms with the thread's start; process peak RSS ` +
+          `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
       };
     } finally {
       await importer.close();
