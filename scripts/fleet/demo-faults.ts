@@ -9,6 +9,8 @@
  * channel — and the faults strike while it runs: the alarms are what the real rules make of them, not staged.
  */
 import { FAULT_KINDS } from '../../device/simulator/faults.js';
+import type { FailureId } from '../../protocol/failures.js';
+import type { AlarmKind } from '../../protocol/registry.js';
 import type { DemoClient } from './demo-client.js';
 import type { FleetFault } from './fleet-faults.js';
 import type { FleetProcess } from './fleet-process.js';
@@ -21,6 +23,8 @@ export interface DemoFault {
   monitored: boolean;
   /** The printed line: what happens and which alarm the control room sees, with its cause. */
   shows: string;
+  /** The alarm `shows` promises: its kind and the failure-table row of its cause (tests check the demo keeps it). */
+  alarm: { kind: AlarmKind; row: FailureId };
 }
 
 /** The local channel the monitoring recording takes (甘肃卫视, svc17 in the generated line-up). */
@@ -42,24 +46,28 @@ export function demoFaults(): DemoFault[] {
       monitored: false,
       shows:
         'uplink down: "disconnected" at once, the "station offline" alarm after the grace period (cause: flaky uplink); it keeps executing its schedule',
+      alarm: { kind: 'station_offline', row: 'flaky-uplink' },
     },
     {
       fault: { kind: 'fade', depthDb: 9 },
       monitored: true,
       shows:
         'snow on the dish (9 dB fade) while it records the local channel: "signal lost" (cause: snow/ice fade, no reboot)',
+      alarm: { kind: 'signal_lost', row: 'snow-ice-fade' },
     },
     {
       fault: { kind: 'hang' },
       monitored: true,
       shows:
         'receiver hung on its serial port while recording: "receiver unresponsive" (cause: receiver hangs; soft reset offered)',
+      alarm: { kind: 'receiver_unresponsive', row: 'receiver-hangs' },
     },
     {
       fault: { kind: 'lnb-short' },
       monitored: true,
       shows:
         'LNB/cable short: "LNB fault" (cause: LNB or cable fault; LNB power cycle offered, then a site visit)',
+      alarm: { kind: 'lnb_fault', row: 'lnb-cable-fault' },
     },
   ];
   if (has('scrambled'))
@@ -69,6 +77,7 @@ export function demoFaults(): DemoFault[] {
       monitored: true,
       shows:
         'the local channel arrives scrambled: "scrambled service" (cause: scrambled service, not recorded silently)',
+      alarm: { kind: 'scrambled', row: 'scrambled-service' },
     });
   return out;
 }

@@ -103,8 +103,16 @@ t.test('a technician diagnoses a low-margin station and acknowledges the alarm',
   });
   const probe = (await out.textContent()) ?? '';
   t.match(probe, /Mbit\/s/, 'the bitrate');
-  t.match(probe, /101/, 'the service id');
-  t.match(probe, /清流/, 'not scrambled');
+  // The tuned service (cctv1, programme number 101) is a row of the services table, shown in the clear.
+  const sid = out.locator('table.diag-table td [data-sid="101"]');
+  t.equal(await sid.count(), 1, 'service id 101 is a row of the services table');
+  const sidRow = out.locator('table.diag-table tbody tr:has([data-sid="101"])');
+  t.match(await sidRow.textContent(), /清流/, 'and that service is not scrambled');
+  t.same(
+    (await out.locator('table.diag-table th').allTextContents()).filter((x) => x.trim() === ''),
+    [],
+    'every column has a header',
+  );
   t.match(probe, /mpeg2video/, 'the codecs');
   await screenshot(page, 'ui-technician-probe');
 

@@ -66,11 +66,17 @@ function table(head, rows) {
   );
 }
 
+/** A recording outcome in the UI's language; an outcome this page does not know is shown as sent. */
+function outcomeText(outcome) {
+  const said = tt(`rec.${outcome}`);
+  return said === `rec.${outcome}` ? outcome : said;
+}
+
 const RENDER = {
   'receiver.status': (r) =>
     table(
       [
-        '',
+        tt('diag.receiver'),
         tt('diag.service'),
         tt('diag.level'),
         tt('diag.cn'),
@@ -103,16 +109,16 @@ const RENDER = {
       null,
       r.receivers.map((x) =>
         facts([
-          ['ID', x.id],
-          ['Family', x.family],
-          ['Model', x.model ?? '–'],
-          ['Firmware', x.firmware ?? '–'],
-          ['Serial', x.serial ?? '–'],
+          [tt('diag.receiver'), h('span', { class: 'mono' }, x.id)],
+          [tt('diag.info.family'), x.family],
+          [tt('diag.info.model'), x.model ?? '–'],
+          [tt('diag.info.firmware'), x.firmware ?? '–'],
+          [tt('diag.info.serial'), x.serial ?? '–'],
           [
-            'Link',
+            tt('diag.info.link'),
             `${x.transport} ${x.endpoint}${x.address === null ? '' : ` @${String(x.address).padStart(3, '0')}`}`,
           ],
-          ['Output', x.outputs],
+          [tt('diag.info.output'), x.outputs],
         ]),
       ),
     ),
@@ -136,9 +142,9 @@ const RENDER = {
         r.syncLossBytes ? [tt('diag.syncLoss'), h('span', { class: 'warn' }, String(r.syncLossBytes))] : null,
       ]),
       table(
-        ['SID', tt('diag.service'), '', tt('diag.pmt'), tt('diag.streams')],
+        ['SID', tt('diag.service'), tt('diag.col.access'), tt('diag.pmt'), tt('diag.streams')],
         r.services.map((s) => [
-          h('span', { class: 'mono' }, String(s.serviceId)),
+          h('span', { class: 'mono', 'data-sid': String(s.serviceId) }, String(s.serviceId)),
           s.name ?? '–',
           badge(s.scrambled ? tt('diag.scrambled') : tt('diag.clear'), s.scrambled ? 'bad' : 'ok'),
           s.pmtPresent === false ? badge(tt('diag.missing'), 'bad') : tt('diag.present'),
@@ -176,7 +182,7 @@ const RENDER = {
         [tt('diag.recordings'), bytes(r.recordingsBytes)],
         [tt('diag.quota'), r.quotaBytes === null ? tt('diag.none') : bytes(r.quotaBytes)],
         ['', badge(r.readOnly ? tt('diag.readOnly') : tt('diag.writable'), r.readOnly ? 'bad' : 'ok')],
-        ['Path', h('span', { class: 'mono' }, r.path)],
+        [tt('diag.path'), h('span', { class: 'mono' }, r.path)],
       ]),
     ),
   'recordings.retention': (r) =>
@@ -202,29 +208,29 @@ const RENDER = {
     ),
   'receiver.retune': (r) =>
     facts([
-      ['Receiver', r.receiverId],
+      [tt('diag.receiver'), r.receiverId],
       [tt('diag.service'), r.service ?? '–'],
       ['', badge(r.locked ? tt('diag.locked') : tt('diag.unlocked'), r.locked ? 'ok' : 'bad')],
       [tt('diag.margin'), h('span', { class: marginKind(r.marginDb) }, db(r.marginDb))],
     ]),
   'receiver.reset': (r) =>
     facts([
-      ['Receiver', r.receiverId],
+      [tt('diag.receiver'), r.receiverId],
       ['', badge(r.lockedAfter ? tt('diag.locked') : tt('diag.unlocked'), r.lockedAfter ? 'ok' : 'bad')],
       ['', tt('diag.tookMs', { ms: r.tookMs })],
     ]),
   'receiver.lnb': (r) =>
     facts([
-      ['Receiver', r.receiverId],
+      [tt('diag.receiver'), r.receiverId],
       [tt('diag.lnb'), badge(`${r.power} · ${r.lnb}`, r.lnb === 'ok' ? 'ok' : 'bad')],
     ]),
   'recordings.list': (r, tz) =>
     table(
-      ['', '', '', ''],
+      [tt('diag.col.start'), tt('diag.col.title'), tt('diag.col.outcome'), tt('diag.col.size')],
       r.recordings.map((x) => [
         fmtDateTime(x.start, tz, locale()),
         x.title,
-        `${x.outcome} · ${Math.round(x.quality)}`,
+        `${outcomeText(x.outcome)} · ${Math.round(x.quality)}`,
         bytes(x.bytes),
       ]),
     ),
@@ -232,7 +238,7 @@ const RENDER = {
     r.plan === null
       ? h('p', { class: 'muted' }, tt('diag.none'))
       : table(
-          ['', '', '', ''],
+          [tt('diag.col.start'), tt('diag.col.title'), tt('diag.col.plan'), tt('diag.receiver')],
           r.plan.occurrences.map((o) => [
             fmtDateTime(o.nominalStart, tz, locale()),
             o.title,
@@ -242,7 +248,7 @@ const RENDER = {
         ),
 };
 
-/** Params each button sends (the receiver-specific ones take the station's first receiver). */
+/** Params each button sends (the receiver-specific ones take the receiver chosen in the panel). */
 function paramsOf(method, receiverId) {
   switch (method) {
     case 'receiver.retune':
@@ -315,7 +321,23 @@ export async function diagnosticsPanel(station, tz) {
     methods = [];
   }
   if (methods.length === 0) return null;
-  const rx = station.receivers?.[0]?.id ?? 'rx1';
+  // Receiver-specific methods act on the chosen receiver; with several, the technician picks one (never
+  // silently the first: a reset of the wrong receiver interrupts a recording that was fine).
+  const receivers = (station.receivers ?? []).map((r) => r.id).filter(Boolean);
+  const picker =
+    receivers.length > 1
+      ? h(
+          'label',
+          { class: 'receiver-pick' },
+          `${tt('diag.pick')} `,
+          h(
+            'select',
+            { name: 'receiver', 'data-receiver': '' },
+            receivers.map((id) => h('option', { value: id }, id)),
+          ),
+        )
+      : null;
+  const rx = () => picker?.querySelector('select')?.value ?? receivers[0] ?? 'rx1';
   const button = (m) =>
     h(
       'button',
@@ -325,7 +347,7 @@ export async function diagnosticsPanel(station, tz) {
         title: m.summary,
         'data-method': m.method,
         onclick: () =>
-          runMethod(out, station.id, m.method, paramsOf(m.method, rx), { sideEffects: m.sideEffects, tz }),
+          runMethod(out, station.id, m.method, paramsOf(m.method, rx()), { sideEffects: m.sideEffects, tz }),
       },
       tt(`diag.m.${m.method}`),
     );
@@ -333,6 +355,7 @@ export async function diagnosticsPanel(station, tz) {
     'section',
     { class: 'diagnostics', 'data-section': 'diagnostics' },
     h('h2', null, tt('diag.title')),
+    picker,
     h('div', { class: 'buttons' }, methods.filter((m) => !m.sideEffects).map(button)),
     h('div', { class: 'buttons remedies' }, methods.filter((m) => m.sideEffects).map(button)),
     out,
