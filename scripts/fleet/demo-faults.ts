@@ -59,7 +59,7 @@ export function demoFaults(): DemoFault[] {
       fault: { kind: 'hang' },
       monitored: true,
       shows:
-        'receiver hung on its serial port while recording: "receiver unresponsive" (cause: receiver hangs; soft reset offered)',
+        'receiver hung on its serial port while recording: "receiver unresponsive" (cause: receiver hangs; the RX8200 has no remote reset: retune, then a site visit)',
       alarm: { kind: 'receiver_unresponsive', row: 'receiver-hangs' },
     },
     {
