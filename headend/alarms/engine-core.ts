@@ -11,8 +11,9 @@ import { randomUUID } from 'node:crypto';
 import type { MarginLevel } from '../../protocol/link-budget.js';
 import type { AlarmKind } from '../../protocol/registry.js';
 import type { TimingProfile } from '../../protocol/timing.js';
-import { cause as mkCause, evidence as mkEvidence, utc } from './causes.js';
+import { cause as mkCause, evidence as mkEvidence } from './causes.js';
 import { deferToFleet, onFleetCleared, onFleetRaised } from './engine-fleet.js';
+import { annotateSun } from './engine-sun.js';
 import { type AlarmPolicy, type AlarmPolicyInput, AlarmPolicySchema, ruleOf } from './rules.js';
 import type { ClockSample } from './station-rules.js';
 import type { RuleReport } from './telemetry-rules.js';
@@ -36,6 +37,17 @@ export interface AlarmEngineDeps {
   carrierOf: (service: string) => CarrierInfo | undefined;
   /** Predicted sun-outage windows of a station overlapping [from, to) (sun-calendar.ts `windows`). */
   sunOutage?: (station: string, fromMs: number, toMs: number) => readonly OutageWindow[];
+  /**
+   * Stored per-minute margin of one receiver in [from, to) (the headend's `telemetry_minutes`), used once
+   * per receiver to rebuild the margin trend after a restart (the trend window is 3 days, the engine's
+   * buckets are memory only). Optional: without it the trend starts empty.
+   */
+  marginHistory?: (
+    station: string,
+    receiver: string,
+    fromMs: number,
+    toMs: number,
+  ) => readonly { at: number; marginDb: number }[];
   /** Whether the plan needs a receiver now; `undefined` = judge by whether it is tuned to a service. */
   receiverNeeded?: (station: string, receiver: string, atMs: number) => boolean | undefined;
   /** Every transition, synchronously, after the engine's state is updated. */
@@ -367,49 +379,4 @@ export function createCore(deps: AlarmEngineDeps): Core {
   }
 
   return core;
-}
-
-/** Raises (or refreshes) the station's `sun_outage` annotation naming what was suppressed. */
-function annotateSun(core: Core, e: Entry, w: OutageWindow, now: number): void {
-  const until = w.endMs + core.t.sunOutageGuardMs;
-  if (now >= until) return; // window over: only waiting for the raise hold to run from its end
-  const station = e.station as string;
-  const st = core.stationState(station);
-  if (!st.sun || st.sun.until <= now) st.sun = { until, suppressed: new Set() };
-  st.sun.until = Math.max(st.sun.until, until);
-  st.sun.suppressed.add(`${e.kind}${e.subject ? ` on ${e.subject}` : ''}`);
-  const list = [...st.sun.suppressed].join(', ');
-  const iso = (ms: number) => new Date(ms).toISOString();
-  core.apply(
-    station,
-    {
-      kind: 'sun_outage',
-      subject: '',
-      level: 1,
-      cause: mkCause(
-        'sun-outage',
-        'the sun is behind the satellite as seen from the dish: expected, not a fault',
-      ),
-      evidence: mkEvidence(
-        `predicted sun outage ${utc(w.startMs)} – ${utc(w.endMs)} (peak ${utc(w.peakMs)}); suppressed: ${list}`,
-        {
-          windowStart: iso(w.startMs),
-          windowEnd: iso(w.endMs),
-          peak: iso(w.peakMs),
-          suppressed: list,
-        },
-      ),
-      carrier: null,
-    },
-    'sun',
-    now,
-    { raise: 0, clear: 0 },
-  );
-  // Something else suppressed in the same window: show it on the annotation already raised.
-  const a = core.entries.get(core.keyOf(station, 'sun_outage', ''))?.alarm;
-  const src = core.entries.get(core.keyOf(station, 'sun_outage', ''))?.hold.sources.get('sun');
-  if (a && src && a.evidence.text !== src.evidence.text) {
-    a.evidence = src.evidence;
-    core.emit({ type: 'updated', at: now, alarm: a });
-  }
 }

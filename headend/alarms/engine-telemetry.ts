@@ -74,11 +74,32 @@ export function observeTelemetry(core: Core, station: string, tm: Telemetry, at?
   }
   st.telemetryKeys = reported;
   for (const s of v.marginSamples) {
+    if (trends.needsSeed(station, s.receiver)) seedTrend(core, station, s.receiver, s.carrier, now);
     if (core.sunWindow(station, now, now)) continue; // sun-outage dips are not a trend (DOMAIN.md §2)
     if (trends.add(station, s.receiver, s.carrier, s.marginDb, now))
       evaluateTrend(core, station, s.receiver, s.carrier, now);
   }
   trackLoss(core, station);
+}
+
+/**
+ * Rebuilds a receiver's trend series from the stored per-minute margins (`deps.marginHistory`) the first
+ * time the engine sees it — after a headend restart the 3-day window would otherwise start empty and a
+ * restored `margin_trend` alarm could never be confirmed (issue 8 review D1). Minutes inside predicted
+ * sun-outage windows are left out, as live samples are. The history is assumed to be on the receiver's
+ * current carrier (a retune inside the window mixes in some minutes of the old one until they age out).
+ */
+function seedTrend(core: Core, station: string, rx: string, carrier: string, now: number): void {
+  const history = core.deps.marginHistory;
+  if (!history) return;
+  const from = now - core.trends.windowMs - core.trends.bucketMs;
+  const guard = core.t.sunOutageGuardMs;
+  const windows = core.deps.sunOutage?.(station, from - guard, now + guard) ?? [];
+  for (const m of history(station, rx, from, now)) {
+    if (!Number.isFinite(m.marginDb) || m.at >= now) continue;
+    if (windows.some((w) => m.at >= w.startMs - guard && m.at < w.endMs + guard)) continue;
+    core.trends.add(station, rx, carrier, m.marginDb, m.at);
+  }
 }
 
 /** Stream alarms a service fault explains (DOMAIN.md §6: scrambled, service reshuffle). */

@@ -37,19 +37,29 @@ import type { Telemetry } from '../../protocol/messages/telemetry.js';
 import { ALARM_KINDS, type AlarmKind } from '../../protocol/registry.js';
 import { cause as mkCause, evidence as mkEvidence, utc } from './causes.js';
 import { type AlarmEngineDeps, createCore } from './engine-core.js';
-import { restoreFleet, tickFleets, trackLoss } from './engine-fleet.js';
+import { tickFleets, trackLoss } from './engine-fleet.js';
+import { restoreAlarms } from './engine-restore.js';
 import { applyExplained, observeTelemetry, SERVICE_EXPLAINED } from './engine-telemetry.js';
+import { ruleOf } from './rules.js';
 import type { RecordingObservation, ScheduleObservation, StationAlarmEvent } from './station-rules.js';
 import {
   bestClockSample,
   clockReport,
   credentialsReport,
   offlineReport,
+  recordingLossIntervals,
   recordingReports,
   scheduleReports,
   stationAlarmReport,
 } from './station-rules.js';
-import { AlarmError, type AlarmRecord, type Cause, type Evidence, SEVERITY_LEVEL } from './types.js';
+import {
+  AlarmError,
+  type AlarmRecord,
+  type Cause,
+  type Evidence,
+  type OutageWindow,
+  SEVERITY_LEVEL,
+} from './types.js';
 
 export type { AlarmEngineDeps } from './engine-core.js';
 
@@ -94,7 +104,10 @@ export interface AlarmEngine {
   acknowledge(id: string, by: string, at?: number): AlarmRecord;
   get(id: string): AlarmRecord | undefined;
   active(filter?: { station?: string; kind?: AlarmKind }): AlarmRecord[];
-  /** Re-adopts alarms that were active when the headend stopped (from the store), so they can clear. */
+  /**
+   * Re-adopts alarms that were active when the headend stopped (from the store): each keeps its id and level
+   * until its rule reports on it again, then the ordinary holds decide (engine-restore.ts).
+   */
   restore(records: readonly AlarmRecord[]): void;
   /** Forgets a deregistered station's pending state (its raised alarms stay until cleared or acknowledged). */
   forgetStation(station: string): void;
@@ -197,6 +210,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       }
       const r = { ...stationAlarmReport(ev, peers), carrier: rx?.carrier ?? null };
       core.apply(station, r, `station:${ev.alarmId}`, now, { raise: 0, clear: 0 });
+      // A latching kind is a fact, not a state (rules.ts): recorded, it stays until acknowledged.
+      if (ruleOf(r.kind).latching)
+        core.apply(station, { ...r, level: 0 }, `station:${ev.alarmId}`, now, { raise: 0, clear: 0 });
       st.stationAlarms.set(ev.alarmId, core.keyOf(station, r.kind, r.subject));
       if ((ev.kind === 'scrambled' || ev.kind === 'service_missing') && ev.receiverId) {
         // A frozen/stalled recorder still in its hold is this cause's consequence: drop it now.
@@ -248,7 +264,12 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     },
     observeRecording(station, m) {
       const now = core.nowOf(m.at);
-      for (const r of recordingReports(m, policy.recordingDamagedBelow))
+      let sun: OutageWindow | undefined;
+      for (const [from, to] of recordingLossIntervals(m, now)) {
+        sun = core.sunWindow(station, from, to);
+        if (sun) break;
+      }
+      for (const r of recordingReports(m, policy.recordingDamagedBelow, sun))
         core.apply(station, r, 'recording', now);
     },
     observeCondition(c) {
@@ -311,35 +332,11 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       return out.sort((a, b) => a.raisedAt - b.raisedAt);
     },
     restore(records) {
-      for (const r of records) {
-        if (r.clearedAt !== null || byId.has(r.id)) continue;
-        const e = core.entryOf(r.station, r.kind, r.subject);
-        if (e.alarm) continue;
-        e.alarm = { ...r };
-        e.carrier = r.carrier;
-        byId.set(r.id, e);
-        const stationAlarmId = r.evidence.facts.stationAlarmId;
-        if (r.station && typeof stationAlarmId === 'string') {
-          // A station alarm: its `alarm.cleared` (still in the station's outbox) must find it.
-          e.hold.report(
-            `station:${stationAlarmId}`,
-            {
-              level: SEVERITY_LEVEL[r.severity],
-              cause: r.cause,
-              evidence: r.evidence,
-              carrier: r.carrier,
-              raiseHoldMs: 0,
-              clearHoldMs: 0,
-            },
-            r.raisedAt,
-          );
-          core.stationState(r.station).stationAlarms.set(stationAlarmId, e.key);
-        }
-        if (r.kind === 'fleet_signal_lost' && r.carrier) {
-          const label = r.evidence.facts.carrier;
-          restoreFleet(core, r.carrier, typeof label === 'string' ? label : r.carrier);
-        }
-      }
+      restoreAlarms(core, records, {
+        credentials(subject, station, lastReason, now) {
+          if (!creds.has(subject)) creds.set(subject, { station, times: [now], reasons: [lastReason] });
+        },
+      });
     },
     forgetStation(station) {
       for (const e of core.entriesOf(station)) {

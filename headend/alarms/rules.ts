@@ -148,7 +148,13 @@ export const RULES: Readonly<Partial<Record<AlarmKind, RuleSpec>>> = {
   black_or_silent: relayed('station event: black/silence detectors with good RF'),
   filesystem_read_only: relayed('station event: EROFS on the recordings filesystem'),
   serial_port_missing: relayed("station event: the receiver's control port is missing"),
-  outbox_quarantined: relayed('station event: an outbox row was quarantined'),
+  // The station keeps it as a fact and never clears it (device/link/alarms.ts FACTS): like an event
+  // conflict, it is cleared by the technician's acknowledgement (issue 8 review D5).
+  outbox_quarantined: {
+    ...relayed('station event: an outbox row was quarantined'),
+    hysteresis: 'a fact with no end',
+    latching: true,
+  },
 };
 
 const FALLBACK_RELAYED = relayed('reported as a discrete fact (station event or headend record)');

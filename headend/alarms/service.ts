@@ -8,7 +8,7 @@
  * A failure to persist or notify is logged and counted, never thrown into ingest (STYLE.md guideline 6):
  * the engine's decision stands and the next transition of that alarm rewrites its row.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { TimingProfile } from '../../protocol/timing.js';
 import type { Logger } from '../log.js';
 import { type AlarmEngine, type AlarmEngineDeps, createAlarmEngine } from './engine.js';
@@ -40,6 +40,11 @@ export interface AlarmServiceDeps {
   logger?: Pick<Logger, 'warn' | 'info' | 'debug' | 'error'>;
   /** Records acknowledgements in the audit log (DESIGN.md §7: every control action). */
   audit?: (e: { actor: string; action: string; target?: string; details?: Record<string, unknown> }) => void;
+  /**
+   * Stored per-minute margins for rebuilding trends after a restart (engine `marginHistory`); default: the
+   * headend's `telemetry_minutes` rows in `db` (headend/fleet/telemetry.ts).
+   */
+  marginHistory?: AlarmEngineDeps['marginHistory'];
   /** Tick period of `start()` (default 1000 ms). */
   tickMs?: number;
 }
@@ -99,6 +104,7 @@ export function createAlarmService(deps: AlarmServiceDeps): AlarmService {
     ...(deps.sunOutage ? { sunOutage: deps.sunOutage } : {}),
     ...(deps.receiverNeeded ? { receiverNeeded: deps.receiverNeeded } : {}),
     ...(deps.policy ? { policy: deps.policy } : {}),
+    marginHistory: deps.marginHistory ?? storedMarginHistory(deps.db, deps.logger),
     onTransition,
   });
   engine.restore(repo.active());
@@ -139,5 +145,31 @@ export function createAlarmService(deps: AlarmServiceDeps): AlarmService {
     },
     webhooksIdle: () => webhooks.idle(),
     stats: () => ({ ...counters, webhooks: webhooks.stats() }),
+  };
+}
+
+/**
+ * Per-minute average margins of one receiver from `telemetry_minutes`. A database without the table (or a
+ * failing read) gives no history: the trend then starts empty, as before a restart-proof trend existed.
+ */
+function storedMarginHistory(
+  db: Database,
+  logger: AlarmServiceDeps['logger'],
+): NonNullable<AlarmEngineDeps['marginHistory']> {
+  let warned = false;
+  let stmt: Statement<[string, string, number, number]> | null = null;
+  return (station, receiver, fromMs, toMs) => {
+    try {
+      stmt ??= db.prepare<[string, string, number, number]>(
+        `SELECT minute_ms AS at, avg AS marginDb FROM telemetry_minutes
+          WHERE station_id = ? AND subject = ? AND metric = 'marginDb' AND minute_ms >= ? AND minute_ms < ?
+          ORDER BY minute_ms`,
+      );
+      return stmt.all(station, receiver, fromMs, toMs) as { at: number; marginDb: number }[];
+    } catch (err) {
+      if (!warned) logger?.warn({ err }, 'margin history unreadable: trends start empty');
+      warned = true;
+      return [];
+    }
   };
 }

@@ -199,7 +199,81 @@ export interface RecordingObservation {
   quality: number;
   reason?: string | undefined;
   service?: string | undefined;
+  /** Recorded time and missing time (manifest `durationMs`, `gapsMs`): bound the recording's period. */
+  durationMs?: number | undefined;
+  gapsMs?: number | undefined;
+  /** The manifest's segments: the holes between them (and segments with stalls) are where data went missing. */
+  segments?: readonly { start: string; end: string; gaps: number }[] | undefined;
   at?: number;
+}
+
+/**
+ * Where a recording lost data, as [from, to) intervals (ms): the holes between segments and the segments
+ * that had stalls inside; without segments, the whole period from the nominal start to its end (nominal
+ * start + recorded + missing time, or `now` when the manifest has no durations).
+ */
+export function recordingLossIntervals(m: RecordingObservation, now: number): [number, number][] {
+  const start = Date.parse(m.nominalStart);
+  const segs = (m.segments ?? [])
+    .map((x) => ({ from: Date.parse(x.start), to: Date.parse(x.end), gaps: x.gaps }))
+    .filter((x) => Number.isFinite(x.from) && Number.isFinite(x.to))
+    .sort((a, b) => a.from - b.from);
+  if (segs.length > 0) {
+    const out: [number, number][] = [];
+    let prevEnd = Number.isFinite(start) ? start : (segs[0] as { from: number }).from;
+    for (const x of segs) {
+      if (x.from > prevEnd) out.push([prevEnd, x.from]);
+      if (x.gaps > 0) out.push([x.from, x.to]);
+      prevEnd = Math.max(prevEnd, x.to);
+    }
+    return out;
+  }
+  if (!Number.isFinite(start)) return [];
+  const span = (m.durationMs ?? 0) + (m.gapsMs ?? 0);
+  return [[start, span > 0 ? start + span : Math.max(start, now)]];
+}
+
+/** A predicted sun-outage window a recording's losses fell in (see `recordingReports`). */
+export interface SunWindowHit {
+  startMs: number;
+  endMs: number;
+}
+
+/** Rows of a degradation a sun outage explains: lost signal or a stalled stream, not the disk or the service. */
+const SUN_EXPLAINS: ReadonlySet<FailureId> = new Set<FailureId>(['stream-stall', 'snow-ice-fade']);
+
+function degradedReport(
+  m: RecordingObservation,
+  what: string,
+  facts: EvidenceFacts,
+  degraded: boolean,
+  damagedBelow: number,
+  sun: SunWindowHit | undefined,
+  rowCause: () => ReturnType<typeof cause>,
+): RuleReport {
+  const text = `${what} completed with errors, quality ${m.quality}/100 (damaged below ${damagedBelow})`;
+  if (!sun || !degraded)
+    return {
+      kind: RECORDING_DEGRADED_KIND,
+      subject: '',
+      level: degraded ? 2 : 0,
+      cause: rowCause(),
+      evidence: evidence(text, facts),
+      carrier: null,
+    };
+  const window = `${utc(sun.startMs)} – ${utc(sun.endMs)}`;
+  return {
+    kind: RECORDING_DEGRADED_KIND,
+    subject: '',
+    level: SEVERITY_LEVEL.info,
+    cause: cause('sun-outage', `degraded during the predicted sun outage ${window}: expected, not a fault`),
+    evidence: evidence(`${text}; data lost inside the predicted sun outage ${window}`, {
+      ...facts,
+      sunOutageStart: new Date(sun.startMs).toISOString(),
+      sunOutageEnd: new Date(sun.endMs).toISOString(),
+    }),
+    carrier: null,
+  };
 }
 
 /**
@@ -219,7 +293,18 @@ export function recordingRow(reason: string): FailureId {
 }
 
 /** Manifest → recording alarms (empty when the registry lacks the kinds: see rules.ts). */
-export function recordingReports(m: RecordingObservation, damagedBelow: number): RuleReport[] {
+/**
+ * With `sun` (the recording lost data inside a predicted sun-outage window), a degradation that would blame
+ * the signal or a stream stall names the `sun-outage` row instead and is only info: the copy is damaged and
+ * the operator should know, but it was expected and nothing at the station needs fixing (DOMAIN.md §6, Sun
+ * outage). It is not dropped altogether because the damaged programme is real. A failed recording keeps
+ * its own severity and row: a window of minutes does not explain a whole recording lost.
+ */
+export function recordingReports(
+  m: RecordingObservation,
+  damagedBelow: number,
+  sun?: SunWindowHit,
+): RuleReport[] {
   const reason = m.reason ?? '';
   const row = recordingRow(reason);
   const failed = m.outcome === 'failed';
@@ -243,17 +328,9 @@ export function recordingReports(m: RecordingObservation, damagedBelow: number):
       evidence: evidence(`${what} failed${reason ? `: ${reason}` : ''}`, facts),
       carrier: null,
     },
-    {
-      kind: RECORDING_DEGRADED_KIND,
-      subject: '',
-      level: degraded ? 2 : 0,
-      cause: rowCause('degraded'),
-      evidence: evidence(
-        `${what} completed with errors, quality ${m.quality}/100 (damaged below ${damagedBelow})`,
-        facts,
-      ),
-      carrier: null,
-    },
+    degradedReport(m, what, facts, degraded, damagedBelow, SUN_EXPLAINS.has(row) ? sun : undefined, () =>
+      rowCause('degraded'),
+    ),
   ];
 }
 

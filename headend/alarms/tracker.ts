@@ -13,6 +13,14 @@ import type { Cause, Evidence } from './types.js';
 
 const LEVELS = [1, 2, 3] as const;
 
+/**
+ * The source name of an alarm re-adopted after a headend restart (engine `restore`): it keeps the alarm at
+ * its saved level, with no holds, until any real source reports on the same key again — from then on the
+ * ordinary holds decide (a good reading clears only after the clear hold). Without it a restart would
+ * clear every restored alarm at the station's reconnect and raise the still-true ones again under new ids.
+ */
+export const RESTORED_SOURCE = 'restored';
+
 /** What a source says now. */
 export interface SourceReport {
   /** 0 = condition absent; 1 info, 2 warning, 3 critical. */
@@ -40,6 +48,7 @@ export class HoldTracker {
 
   /** Records what `name` says at `at`. Times never go backwards per source. */
   report(name: string, r: SourceReport, at: number): void {
+    if (name !== RESTORED_SOURCE) this.sources.delete(RESTORED_SOURCE);
     const prev = this.sources.get(name);
     const t = prev ? Math.max(at, prev.updatedAt) : at;
     const s: SourceState = prev ?? {

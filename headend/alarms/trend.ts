@@ -64,6 +64,7 @@ export class MarginTrends {
     string,
     { index: number; values: Map<string, number>; sorted: number[] }
   >();
+  private readonly seeded = new Set<string>();
   readonly bucketMs: number;
 
   constructor(readonly windowMs: number) {
@@ -114,6 +115,17 @@ export class MarginTrends {
     return { changeDb: toDb - fromDb, fromDb, toDb, spanMs: last - first, buckets: pts.length };
   }
 
+  /**
+   * True the first time it is asked about a receiver without a series (then never again until `forget`):
+   * the engine rebuilds that series from stored history once, not on every message.
+   */
+  needsSeed(station: string, receiver: string): boolean {
+    const key = `${station}|${receiver}`;
+    if (this.series.has(key) || this.seeded.has(key)) return false;
+    this.seeded.add(key);
+    return true;
+  }
+
   /** The latest fit of a receiver, if it has enough data. */
   fitOf(station: string, receiver: string): TrendFit | null {
     return this.series.get(`${station}|${receiver}`)?.fit ?? null;
@@ -153,6 +165,7 @@ export class MarginTrends {
   /** Drops every series of a station (deregistered). */
   forget(station: string): void {
     for (const [k, s] of this.series) if (s.station === station) this.series.delete(k);
+    for (const k of this.seeded) if (k.startsWith(`${station}|`)) this.seeded.delete(k);
     this.peerCache.clear();
   }
 }

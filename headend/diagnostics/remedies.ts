@@ -22,7 +22,32 @@ interface AlarmLike {
   kind: AlarmKind;
   subject: string;
   evidence: { facts: Record<string, unknown> };
+  /** The failure-table row the engine named (only `recording_failed` depends on it). */
+  cause?: { row: string };
 }
+
+/**
+ * What the headend knows of the station's receivers: the driver family of each (station registry
+ * `receivers[].family`, also in the station's state message). A receiver whose family is not known here
+ * gets no remote reset.
+ */
+export interface RemedyContext {
+  receiverFamily?: (receiverId: string) => string | null | undefined;
+}
+
+/**
+ * Remote abilities per driver family, as the drivers declare them (device/receiver/driver.ts
+ * `ReceiverCapabilities`): the RX8200 has no remote reset command (device/receiver/drivers/rx8200.ts
+ * `reset: false`; its manual documents none) but can switch the LNB supply.
+ */
+export const RECEIVER_FAMILIES: Readonly<Record<string, { reset: boolean; lnbPower: boolean }>> = {
+  rx8200: { reset: false, lnbPower: true },
+};
+
+const abilities = (ctx: RemedyContext, rx: string) => {
+  const family = ctx.receiverFamily?.(rx);
+  return (family ? RECEIVER_FAMILIES[family] : undefined) ?? { reset: false, lnbPower: false };
+};
 
 /** The receiver an alarm is about: its subject for receiver alarms, else the evidence's `receiverId`. */
 function receiverOf(a: AlarmLike): string | null {
@@ -43,7 +68,7 @@ const status = (receiverId: string | null): Remedy => ({
 });
 
 /** Remedies (and first checks) for one alarm, most fitting first. */
-export function remediesFor(a: AlarmLike): Remedy[] {
+export function remediesFor(a: AlarmLike, ctx: RemedyContext = {}): Remedy[] {
   const rx = receiverOf(a);
   switch (a.kind) {
     case 'signal_lost':
@@ -59,18 +84,40 @@ export function remediesFor(a: AlarmLike): Remedy[] {
           ]
         : [status(rx)];
     case 'receiver_unresponsive':
-    case 'stream_frozen':
-      return rx
-        ? [
-            {
-              method: 'receiver.reset',
-              params: { receiverId: rx },
-              why: 'soft-reset the receiver, then re-tune',
-            },
-            { method: 'receiver.retune', params: { receiverId: rx }, why: 're-apply the desired tuning' },
-            probe(rx),
-          ]
-        : [probe(rx)];
+    case 'stream_frozen': {
+      if (!rx) return [probe(rx)];
+      const can = abilities(ctx, rx);
+      const retune: Remedy = {
+        method: 'receiver.retune',
+        params: { receiverId: rx },
+        why: 're-apply the desired tuning',
+      };
+      if (can.reset)
+        return [
+          {
+            method: 'receiver.reset',
+            params: { receiverId: rx },
+            why: 'soft-reset the receiver, then re-tune',
+          },
+          retune,
+          probe(rx),
+        ];
+      // No remote reset (the RX8200): retune, then an LNB power cycle; past that only a power cycle of the
+      // receiver on site helps (DOMAIN.md §6 "Receiver hang").
+      return [
+        { ...retune, why: 're-apply the desired tuning (no remote reset: if this fails, site visit)' },
+        ...(can.lnbPower
+          ? [
+              {
+                method: 'receiver.lnb',
+                params: { receiverId: rx, power: 'cycle' },
+                why: 'LNB power off/on once, then re-lock (no remote reset: if this fails, site visit)',
+              } satisfies Remedy,
+            ]
+          : []),
+        probe(rx),
+      ];
+    }
     case 'lnb_fault':
       return rx
         ? [
@@ -82,9 +129,27 @@ export function remediesFor(a: AlarmLike): Remedy[] {
             status(rx),
           ]
         : [status(rx)];
+    case 'recording_failed':
+      // Retention only helps when the recording failed for lack of space (cause row `disk-full`).
+      if (a.cause?.row !== 'disk-full')
+        return [
+          probe(rx),
+          {
+            method: 'logs.tail',
+            params: { lines: 100, module: 'device/recorder' },
+            why: "the recorder's recent log",
+          },
+        ];
+      return [
+        {
+          method: 'recordings.retention',
+          params: { sweep: true },
+          why: 'run retention now (oldest unprotected first)',
+        },
+        { method: 'disk.usage', params: {}, why: 'size, free space, quota, read-only' },
+      ];
     case 'disk_low':
     case 'disk_full':
-    case 'recording_failed':
       return [
         {
           method: 'recordings.retention',

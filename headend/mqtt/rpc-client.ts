@@ -73,6 +73,13 @@ export interface RpcClient {
   startClockExchanges(stations: () => string[]): void;
   /** Fails every pending call with DISCONNECTED (the headend lost the broker). */
   failPending(reason: string): void;
+  /**
+   * Fails the pending calls to one station with DISCONNECTED at once (presence says it went away: its Will
+   * or the broker's drop). Without it a technician would wait out the whole ttl for an answer that cannot
+   * come (issue 8: "a disconnected station answers 'disconnected since …' at once instead of hanging").
+   * Returns how many calls were failed.
+   */
+  failStation(stationId: string, reason: string): number;
   stop(): void;
   stats(): { pending: number; sent: number; answered: number; timeouts: number; late: number };
 }
@@ -226,6 +233,19 @@ export function createRpcClient(deps: RpcClientDeps): RpcClient {
         pending.delete(rid);
         p.resolve(fail('DISCONNECTED', reason));
       }
+    },
+
+    failStation(stationId, reason) {
+      let n = 0;
+      for (const [rid, p] of pending) {
+        if (p.stationId !== stationId) continue;
+        clearTimeout(p.timer);
+        pending.delete(rid);
+        p.resolve(fail('DISCONNECTED', reason));
+        n++;
+      }
+      if (n > 0) log.info({ event: 'rpc-failed-disconnect', stationId, calls: n }, reason);
+      return n;
     },
 
     stop() {

@@ -88,7 +88,11 @@ t.test(
     t.comment(`fleet alarm raised ${Date.now() - t0} ms after the carrier loss`);
     t.equal(fleet.scope, 'fleet');
     t.equal(fleet.cause.row, 'carrier-change', `cause: ${fleet.cause.text}`);
-    t.match(fleet.evidence.text, /8/, `evidence names the count: ${fleet.evidence.text}`);
+    t.match(
+      fleet.evidence.text,
+      /^carrier lost at 8 stations — upstream or satellite: 8 of 8 stations on /,
+      `evidence names the count: ${fleet.evidence.text}`,
+    );
     await sleep(3000);
     t.equal(rig.alarms({ kind: 'fleet_signal_lost' }).length, 1, 'exactly one fleet alarm');
     t.equal(fleet.evidence.facts.lostStations, 8, 'eight stations counted');

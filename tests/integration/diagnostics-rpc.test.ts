@@ -175,10 +175,21 @@ t.test('a technician diagnoses a station from the city', async (t) => {
   const kept = (probeRow?.details ?? {}) as { result?: unknown; resultHead?: string };
   t.ok(kept.result !== undefined || kept.resultHead, 'with its result');
   t.match(byAction('rpc.recordings.retention')[0], { details: { sideEffects: true, ok: true } });
-  t.match(byAction('rpc.receiver.reset')[0], { details: { ok: false, error: { code: 'NOT_FOUND' } } });
-  t.notOk(
-    audit.some((a) => a.actor === `http:op-${S}`),
-    "the operator's refused attempt never reached the station (the API refused it first)",
+  t.match(
+    byAction('rpc.receiver.reset').find((a) => a.actor === 'http:tech'),
+    { details: { ok: false, error: { code: 'NOT_FOUND' } } },
+    "the technician's reset reached the station (which has no such receiver)",
+  );
+  // A refused attempt is a call too (issue 8: "each call is audited"): who tried what, and that it was refused.
+  t.match(
+    audit.filter((a) => a.actor === `http:op-${S}`),
+    [{ action: 'rpc.receiver.status', details: { ok: false, refused: /role operator may not/ } }],
+    "the operator's refused attempt is audited, and it never reached the station",
+  );
+  t.match(
+    rig.headend.store.audit.list({ target: S, limit: 200 }).filter((a) => a.actor === 'http:control'),
+    [{ action: 'rpc.receiver.reset', details: { ok: false, refused: /may not call receiver\.reset/ } }],
+    "the control room's refused reset too",
   );
 
   const metrics = await fetch(`${rig.url}/metrics`);

@@ -143,6 +143,47 @@ t.test('any signal, however wild: raises are bounded by the hold cycle', async (
   t.pass('property held');
 });
 
+t.test('a sustained low margin, however noisy, raises exactly once and clears exactly once', async (t) => {
+  // The other properties say "at most": an engine that never raises would pass them. This one needs the
+  // alarm: margin noise all below the 3 dB warning (never below the 1 dB alarm) for longer than the raise
+  // hold raises one warning no earlier than the hold; healthy noise (≥ 3.5 dB) for longer than the clear
+  // hold then clears it once, no earlier than that hold.
+  const gaps = fc.array(fc.integer({ min: 1000, max: 30_000 }), { minLength: 1, maxLength: 40 });
+  const phase = (lo: number, hi: number) =>
+    fc.array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: 1, maxLength: 40 });
+  fc.assert(
+    fc.property(gaps, phase(1.2, 2.999), phase(3.5, 12), (gapList, bad, good) => {
+      const rig = alarmRig();
+      feed(rig, [[1000, 6]]);
+      let i = 0;
+      const run = (values: readonly number[], forMs: number) => {
+        const start = rig.now();
+        const list: [number, number][] = [];
+        let elapsed = 0;
+        while (elapsed < forMs) {
+          const gap = gapList[i % gapList.length] as number;
+          list.push([gap, values[i % values.length] as number]);
+          elapsed += gap;
+          i++;
+        }
+        feed(rig, list);
+        return start;
+      };
+      const badFrom = run(bad, D.alarmRaiseHoldMs + 60_000) + (gapList[0] as number);
+      const raised = rig.raised('margin_low');
+      if (raised.length !== 1 || raised[0]?.alarm.severity !== 'warning') return false;
+      if ((raised[0]?.at ?? 0) - badFrom < D.alarmRaiseHoldMs) return false;
+      const goodFrom = rig.now();
+      run(good, D.alarmClearHoldMs + 60_000);
+      const cleared = rig.cleared('margin_low');
+      if (cleared.length !== 1 || rig.raised('margin_low').length !== 1) return false;
+      return (cleared[0]?.at ?? 0) - goodFrom >= D.alarmClearHoldMs;
+    }),
+    { numRuns: 100 },
+  );
+  t.pass('property held');
+});
+
 t.test('hold tracker: a level is granted only after the raise hold of continuous assertion', async (t) => {
   const c = cause('snow-ice-fade', 'x');
   const ev = evidence('x');

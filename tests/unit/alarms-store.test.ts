@@ -140,6 +140,75 @@ t.test('an alarm active at a restart clears after it when the condition ends', a
   t.same(r.service.repo.active(), [], 'cleared by healthy telemetry after the clear hold');
 });
 
+/** Raises lnb_fault + signal_lost at st-001, restarts the headend, and reconnects the station. */
+async function restartWithFault(t: Test) {
+  const r = await rig(t);
+  const bad = () => telemetry(r.now(), [{ lnb: 'short', locked: false }]);
+  r.service.engine.observePresence('st-001', { online: true, storeId: 'abcdef0123456789' });
+  r.service.engine.observeTelemetry('st-001', bad(), r.now());
+  r.advance(2 * 60_000);
+  const before = r.service.repo
+    .active()
+    .map((a) => a.id)
+    .sort();
+  t.equal(before.length, 2, 'lnb_fault and signal_lost raised');
+  r.restart();
+  r.advance(30_000);
+  r.service.engine.observePresence('st-001', { online: true, storeId: 'abcdef0123456789' });
+  return { r, bad, before };
+}
+
+t.test('restart + reconnect with the fault still there: the same alarms stay, never cleared', async (t) => {
+  const { r, bad, before } = await restartWithFault(t);
+  t.same(
+    r.service.repo
+      .active()
+      .map((a) => a.id)
+      .sort(),
+    before,
+    'the reconnect clears nothing',
+  );
+  for (let i = 0; i < 60; i++) {
+    r.service.engine.observeTelemetry('st-001', bad(), r.now());
+    r.advance(10_000);
+  }
+  t.same(
+    r.service.repo
+      .active()
+      .map((a) => a.id)
+      .sort(),
+    before,
+    'same ids ten minutes later',
+  );
+  for (const id of before)
+    t.same(
+      r.service.repo.history(id).map((h) => h.type),
+      ['raised'],
+      'no cleared / raised-again in the history',
+    );
+});
+
+t.test('restart + reconnect with the fault gone: cleared only after the clear hold', async (t) => {
+  const { r, before } = await restartWithFault(t);
+  const healthyAt = r.now();
+  const step = 10_000;
+  let clearedAt: number | null = null;
+  for (let i = 0; i < 30 && clearedAt === null; i++) {
+    r.service.engine.observeTelemetry('st-001', telemetry(r.now()), r.now());
+    if (r.service.repo.active().length === 0) clearedAt = r.now();
+    r.advance(step);
+  }
+  t.not(clearedAt, null, 'cleared');
+  t.ok((clearedAt ?? 0) - healthyAt >= D.alarmClearHoldMs, 'not before the clear hold');
+  t.ok((clearedAt ?? 0) - healthyAt <= D.alarmClearHoldMs + 2 * step, 'soon after it');
+  for (const id of before)
+    t.same(
+      r.service.repo.history(id).map((h) => h.type),
+      ['raised', 'cleared'],
+      'raised once, cleared once',
+    );
+});
+
 t.test("a station's own alarm restored after a restart is cleared by its alarm.cleared event", async (t) => {
   const r = await rig(t);
   const base = { storeId: 'abcdef0123456789', alarmId: 'ro-1', kind: 'filesystem_read_only' as const };
@@ -211,4 +280,39 @@ t.test('a listener that throws does not stop storage or the engine', async (t) =
   t.same(seen, ['raised']);
   t.equal(r.service.repo.active().length, 1);
   t.equal(r.service.stats().listenerFailures, 1);
+});
+
+t.test('the margin trend is rebuilt from the stored minute rows after a restart', async (t) => {
+  const r = await rig(t);
+  // Three days of per-minute margins as telemetry ingest stores them: st-031 falls 4 dB, its peers hold.
+  const DAYS3 = 3 * 86_400_000;
+  const from = r.now() - DAYS3;
+  const stations = ['st-031', 'st-032', 'st-033', 'st-034'];
+  const margin = (s: string, at: number) => (s === 'st-031' ? 9 - (4 * (at - from)) / DAYS3 : 7);
+  const insert = r.store.db.prepare(
+    `INSERT INTO telemetry_minutes (station_id, minute_ms, subject, metric, n, min, avg, max)
+     VALUES (?, ?, 'rx1', 'marginDb', 6, ?, ?, ?)`,
+  );
+  // Only the minute rows matter here, not the registry rows they would reference.
+  r.store.db.pragma('foreign_keys = OFF');
+  r.store.db.transaction(() => {
+    for (let m = from; m < r.now(); m += 60_000)
+      for (const s of stations) {
+        const v = margin(s, m);
+        insert.run(s, m, v, v, v);
+      }
+  })();
+  r.restart();
+  for (let i = 0; i < 14; i++) {
+    for (const s of stations)
+      r.service.engine.observeTelemetry(s, telemetry(r.now(), [{ marginDb: margin(s, r.now()) }]), r.now());
+    r.advance(10 * 60_000);
+  }
+  const trend = r.service.repo.active().filter((a) => a.kind === 'margin_trend');
+  t.same(
+    trend.map((a) => a.station),
+    ['st-031'],
+    'the decline is seen within hours of the restart, not after three days',
+  );
+  t.match(trend[0]?.evidence.text, /margin fell (3\.9|4\.0) dB over 3\.0 days/);
 });

@@ -21,8 +21,9 @@ const alarm = (kind: AlarmKind, subject = 'rx1', facts: Record<string, unknown> 
 t.test('remedies offered next to the alarm they fit', async (t) => {
   const cases: [AlarmKind, string[]][] = [
     ['lnb_fault', ['receiver.lnb', 'receiver.status']],
-    ['receiver_unresponsive', ['receiver.reset', 'receiver.retune', 'stream.probe']],
-    ['stream_frozen', ['receiver.reset', 'receiver.retune', 'stream.probe']],
+    // No receiver family known: no reset (tests/unit/diagnostics-remedies.test.ts covers the RX8200).
+    ['receiver_unresponsive', ['receiver.retune', 'stream.probe']],
+    ['stream_frozen', ['receiver.retune', 'stream.probe']],
     ['signal_lost', ['receiver.retune', 'receiver.status']],
     ['disk_full', ['recordings.retention', 'disk.usage']],
     ['disk_low', ['recordings.retention', 'disk.usage']],

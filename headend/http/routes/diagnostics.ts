@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { RPC_SCHEMAS } from '../../../protocol/messages/rpc-methods.js';
 import { RPC_METHODS } from '../../../protocol/registry.js';
-import { DIAGNOSTIC_METHODS, isRemedy, methodsFor } from '../../diagnostics/access.js';
+import { DIAGNOSTIC_METHODS, isRemedy, mayCall, methodsFor } from '../../diagnostics/access.js';
 import { DiagnosticsError } from '../../diagnostics/service.js';
 import { SIGNAL_RANGES, type SignalRange, signalHistory } from '../../diagnostics/signal-history.js';
 import type { ApiRegistry } from '../api.js';
@@ -65,12 +65,34 @@ export function diagnosticsRoutes(api: ApiRegistry, ctx: ApiContext): void {
       `Methods: ${DIAGNOSTIC_METHODS.join(', ')}. The body is the method's params (protocol/messages/rpc-methods.ts). ` +
       'A disconnected station answers 503 RPC_DISCONNECTED at once; every wait is bounded by the ttl (504 ' +
       'RPC_TIMEOUT). Every call — read-only or not — is written to the audit log with its params and result.',
-    access: 'diagnostics.run',
+    // Signed-in users get this far so that a refused attempt is audited too (issue 8: "each call is
+    // audited"); who may actually run diagnostics (`diagnostics.run`) is decided just below.
+    access: 'fleet.read',
     audited: true,
     params: StationParams.extend({ method: z.enum(DIAGNOSTIC_METHODS) }),
     body: z.record(z.string(), z.unknown()).optional(),
     async handler({ me, params, body }) {
-      requireStationAccess(me, params.id);
+      const refuse = (why: string, message: string): never => {
+        store.audit.record({
+          actor: actorOf(me),
+          action: `rpc.${params.method}`,
+          target: params.id,
+          details: { params: auditable(body), ok: false, refused: why },
+        });
+        throw new HttpError(403, 'FORBIDDEN', message);
+      };
+      if (!mayCall(me.user.role, params.method))
+        refuse(
+          `role ${me.user.role} may not call ${params.method}`,
+          `the ${me.user.role} role may not run diagnostics (technicians and admins may)`,
+        );
+      try {
+        requireStationAccess(me, params.id);
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 403)
+          refuse(`no access to station ${params.id}`, err.message);
+        throw err;
+      }
       store.stations.require(params.id);
       const tech = need(ctx.technician, 'diagnostics');
       const method = params.method;
@@ -160,4 +182,11 @@ export function diagnosticsRoutes(api: ApiRegistry, ctx: ApiContext): void {
       };
     },
   });
+}
+
+/** A refused call's body as the audit keeps it: the params object, or nothing (never echoed unbounded). */
+function auditable(body: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!body) return {};
+  const text = JSON.stringify(body);
+  return text.length <= 2000 ? body : { truncated: text.slice(0, 2000) };
 }
