@@ -216,6 +216,9 @@ export function createAlarmWiring(deps: AlarmWiringDeps): AlarmWiring {
                 quality: e.quality,
                 reason: e.reason,
                 service: e.service,
+                durationMs: e.durationMs,
+                gapsMs: e.gapsMs,
+                segments: e.segments,
               }),
             );
           } else if (e.type === 'schedule.applied' || e.type === 'schedule.rejected') {

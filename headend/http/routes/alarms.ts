@@ -36,7 +36,10 @@ const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** An alarm as the API shows it (times ISO; remedies for those who may run them). */
-export function alarmView(a: AlarmRecord, me: Principal, linked = 0) {
+/** The driver family of a station's receiver, from the registry (what the remedies may offer depends on it). */
+type FamilyOf = (station: string, receiverId: string) => string | null | undefined;
+
+export function alarmView(a: AlarmRecord, me: Principal, linked = 0, familyOf?: FamilyOf) {
   return {
     id: a.id,
     scope: a.scope,
@@ -62,7 +65,7 @@ export function alarmView(a: AlarmRecord, me: Principal, linked = 0) {
       : {}),
     remedies:
       roleCan(me.user.role, 'diagnostics.run') && a.station !== null && a.clearedAt === null
-        ? remediesFor(a)
+        ? remediesFor(a, familyOf ? { receiverFamily: (rx) => familyOf(a.station as string, rx) } : {})
         : [],
   };
 }
@@ -74,6 +77,8 @@ function visible(me: Principal, a: AlarmRecord): boolean {
 }
 
 export function alarmRoutes(api: ApiRegistry, ctx: ApiContext): void {
+  const familyOf: FamilyOf = (station, rx) =>
+    ctx.store.stations.get(station)?.receivers.find((r) => r.id === rx)?.family;
   api.add({
     method: 'get',
     path: '/alarms',
@@ -97,7 +102,7 @@ export function alarmRoutes(api: ApiRegistry, ctx: ApiContext): void {
             (query.kind === undefined || a.kind === query.kind) &&
             (query.scope === undefined || a.scope === query.scope),
         )
-        .map((a) => alarmView(a, me, linked.get(a.id) ?? 0));
+        .map((a) => alarmView(a, me, linked.get(a.id) ?? 0, familyOf));
     },
   });
 
@@ -120,7 +125,7 @@ export function alarmRoutes(api: ApiRegistry, ctx: ApiContext): void {
           limit: query.limit,
         })
         .filter((a) => visible(me, a))
-        .map((a) => alarmView(a, me));
+        .map((a) => alarmView(a, me, 0, familyOf));
     },
   });
 
@@ -137,7 +142,7 @@ export function alarmRoutes(api: ApiRegistry, ctx: ApiContext): void {
       if (!a || !visible(me, a)) throw notFound(`no alarm ${params.id}`);
       const members = alarms.engine.active().filter((x) => x.linkedTo === a.id);
       return {
-        ...alarmView(a, me, members.length),
+        ...alarmView(a, me, members.length, familyOf),
         history: alarms.repo.history(a.id).map((h) => ({ ...h, at: iso(h.at) })),
         ...(a.scope === 'fleet' ? { members: members.map((m) => m.station) } : {}),
       };
@@ -157,7 +162,7 @@ export function alarmRoutes(api: ApiRegistry, ctx: ApiContext): void {
       const a = alarms.engine.get(params.id);
       if (!a || !visible(me, a)) throw notFound(`no active alarm ${params.id}`);
       // AlarmError ALREADY_ACKNOWLEDGED → 409 (errors.ts); the service writes the audit row.
-      return alarmView(alarms.acknowledge(params.id, actorOf(me)), me);
+      return alarmView(alarms.acknowledge(params.id, actorOf(me)), me, 0, familyOf);
     },
   });
 }
