@@ -31,7 +31,8 @@ import type { OutboxSender } from './link/outbox-sender.js';
 import { storedSchedule } from './link/schedule-intake.js';
 import { moduleLogger } from './log.js';
 import type { Transport } from './receiver/transports/transport.js';
-import { DiskGuard } from './recorder/disk.js';
+import { DiskGuard, type DiskPolicy, type DiskUsage } from './recorder/disk.js';
+import { DiskWatch } from './recorder/disk-watch.js';
 import type { SpawnFn } from './recorder/spawn.js';
 import { openStationStore, type StationStore } from './store/db.js';
 
@@ -55,6 +56,11 @@ export interface AgentDeps {
   ffprobePath?: string;
   /** The in-memory log the logger also writes to (device/log.ts `ring`), for the `logs.tail` RPC. */
   logs?: LogRing;
+  /**
+   * Measures the recordings filesystem; device/recorder/disk.ts `measureDisk` when omitted (tests that
+   * cannot mount a read-only filesystem pass a view of one).
+   */
+  measureDisk?: (root: string, policy: DiskPolicy) => Promise<DiskUsage>;
 }
 
 export interface Agent {
@@ -114,11 +120,25 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const receivers = new Map([[rc.id, rc]]);
 
   // 4. Disk, recorder, maintenance hold and the executor, loaded from the stored schedule (offline first).
+  // One segment plus a check period at 8 Mbit/s (DESIGN.md §3): what a recording needs to start.
+  const recordingNeedBytes = ((timing.recorderSegmentMs + 10_000) / 1000) * 1_000_000;
+  // Every disk measurement (telemetry each period, space checks, sweeps) judges the disk alarms.
+  const diskWatch = new DiskWatch({
+    alarms,
+    root: config.recordingsDir,
+    recordingNeedBytes,
+    raiseHoldMs: timing.alarmRaiseHoldMs,
+    clearHoldMs: timing.alarmClearHoldMs,
+    monotonic: () => clock.monotonic(),
+    logger: moduleLogger(log, 'device/recorder/disk'),
+  });
   const disk = new DiskGuard({
     root: config.recordingsDir,
     policy: config.disk,
     recordings: store.recordings,
     logger: moduleLogger(log, 'device/recorder/disk'),
+    onMeasure: (u) => diskWatch.observe(u),
+    ...(deps.measureDisk ? { measure: deps.measureDisk } : {}),
   });
   const recorder = new RecorderAdapter({
     store,
@@ -158,8 +178,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     recorder,
     disk: {
       ensureSpace: async () => {
-        // One segment plus a check period at 8 Mbit/s (DESIGN.md §3): what a recording needs to start.
-        const v = await disk.ensureSpace(((timing.recorderSegmentMs + 10_000) / 1000) * 1_000_000);
+        // A writable disk seen here also counts towards clearing `filesystem_read_only` (DiskWatch).
+        const v = await disk.ensureSpace(recordingNeedBytes);
         if (v.ok) {
           alarms.clear('disk_full');
           return { ok: true };

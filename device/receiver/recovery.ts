@@ -5,9 +5,14 @@
  *
  * Split as "pure core, thin shell" (STYLE.md §4): `decideRecovery` is a pure function of the ladder state,
  * an observation and the time, tested with a fake clock; `RecoveryRunner` carries out its decisions on a
- * driver. Rules from DOMAIN.md §6:
+ * driver and logs every decision as `ladder: <rung> — <reason>` (`ladderDecision`), including a reset the
+ * ladder chose but could not carry out ("ladder: reset (unsupported by this receiver) → escalate"), so a
+ * test or a technician reading `logs.tail` sees what the ladder decided, not only what the driver did.
+ * Rules from DOMAIN.md §6:
  * - settings forgotten (read-back ≠ desired) → re-apply the full desired tuning (idempotent);
  * - receiver hangs / TS frozen while locked → re-apply, then soft reset, then escalate; capped per day;
+ * - no lock while the receiver answers → a signal problem (snow/ice fade: "no reboot"; dish; carrier):
+ *   re-apply (the settings may have been lost), then escalate as a signal problem — never a reset;
  * - LNB or cable fault → LNB power off/on ONCE, then a site-visit alarm; no reboot loops;
  * - sun outage → suppressed inside the predicted window (the caller knows the calendar).
  * After escalating, the ladder keeps re-applying slowly (harmless, and it is how a receiver that comes
@@ -36,6 +41,11 @@ export interface RecoveryAction {
   reason: string;
   /** For `wait`: when the next rung is allowed (epoch ms). */
   untilMs?: number;
+  /**
+   * The ladder reached its reset rung but did not reset: the receiver has no remote reset (`unsupported`)
+   * or the day's cap of disruptive actions is spent (`daily-cap`); the action escalates instead.
+   */
+  declinedReset?: 'unsupported' | 'daily-cap';
 }
 
 export interface RecoveryPolicy {
@@ -136,6 +146,32 @@ export function decideRecovery(
     return { state: s, action: { kind: 'none', reason: 'LNB fault escalated; no reboot loops' } };
   }
 
+  if (obs.problem === 'no-lock') {
+    // The receiver answers but finds no carrier: snow/ice fade, dish, LNB drift, carrier or satellite — a
+    // signal problem (DOMAIN.md §6 "Snow/ice fade … no reboot"). A re-apply covers lost settings; a reset
+    // cannot bring a signal back, so the ladder escalates it as a signal problem instead.
+    if (s.rung === 'reapply') {
+      s = { ...s, rung: 'escalate', nextAllowedAt: after(0) };
+      return {
+        state: s,
+        action: { kind: 'reapply', reason: 'no-lock: re-applying the desired tuning' },
+      };
+    }
+    if (s.rung !== 'escalated') {
+      s = { ...s, rung: 'escalated', nextAllowedAt: now + policy.backoffMs * ESCALATED_REAPPLY_FACTOR };
+      return {
+        state: s,
+        action: {
+          kind: 'escalate',
+          reason:
+            'no-lock: no lock after re-applying the tuning while the receiver answers: a signal problem',
+        },
+      };
+    }
+    s = { ...s, nextAllowedAt: now + policy.backoffMs * ESCALATED_REAPPLY_FACTOR };
+    return { state: s, action: { kind: 'reapply', reason: 'no-lock (escalated): slow re-apply' } };
+  }
+
   switch (s.rung) {
     case 'reapply':
       s = { ...s, rung: 'reset', nextAllowedAt: after(0) };
@@ -161,6 +197,7 @@ export function decideRecovery(
         state: s,
         action: {
           kind: 'escalate',
+          declinedReset: policy.canReset ? 'daily-cap' : 'unsupported',
           reason: policy.canReset
             ? `${obs.problem}: daily cap of ${policy.dailyCap} resets reached`
             : `${obs.problem}: re-apply did not help and this receiver has no remote reset`,
@@ -179,6 +216,27 @@ export function decideRecovery(
       s = { ...s, nextAllowedAt: now + policy.backoffMs * ESCALATED_REAPPLY_FACTOR };
       return { state: s, action: { kind: 'reapply', reason: `${obs.problem} (escalated): slow re-apply` } };
   }
+}
+
+const STEP: Record<RecoveryActionKind, string> = {
+  none: 'none',
+  wait: 'wait',
+  reapply: 're-apply',
+  reset: 'reset',
+  'lnb-cycle': 'LNB power cycle',
+  escalate: 'escalate',
+  clear: 'clear',
+};
+
+/**
+ * The log line of one ladder decision (pure): `ladder: <rung> — <reason>`. A reset the ladder chose but
+ * did not carry out is named as such: `ladder: reset (unsupported by this receiver) → escalate — …`.
+ */
+export function ladderDecision(a: RecoveryAction): string {
+  const step = a.declinedReset
+    ? `reset (${a.declinedReset === 'unsupported' ? 'unsupported by this receiver' : 'daily cap reached'}) → escalate`
+    : STEP[a.kind];
+  return `ladder: ${step} — ${a.reason}`;
 }
 
 /** Classify a status reading against the desired tuning (pure). null = healthy. */
@@ -265,7 +323,14 @@ export class RecoveryRunner {
     this.busy = true;
     const log = this.deps.logger;
     try {
-      log.warn({ action: action.kind, problem: obs.problem, rung: state.rung }, action.reason);
+      const fields = {
+        action: action.kind,
+        problem: obs.problem,
+        rung: state.rung,
+        ...(action.declinedReset ? { declinedReset: action.declinedReset } : {}),
+      };
+      if (action.kind === 'clear') log.info(fields, ladderDecision(action));
+      else log.warn(fields, ladderDecision(action));
       switch (action.kind) {
         case 'reapply':
           await this.deps.beforeReapply?.();

@@ -101,6 +101,11 @@ export interface DiskGuardDeps {
   keepByEntry?: () => Readonly<Record<string, number | null>>;
   /** Measurement; `measureDisk` by default (tests may pass a fake filesystem view). */
   measure?: (root: string, policy: DiskPolicy) => Promise<DiskUsage>;
+  /**
+   * Told of every measurement (space checks, telemetry samples, retention sweeps, `disk.usage`), so the
+   * disk's alarms are judged continuously (device/recorder/disk-watch.ts).
+   */
+  onMeasure?: (usage: DiskUsage) => void;
 }
 
 /** Quota + floor + retention for one recordings root. Concurrent calls share one check. */
@@ -109,8 +114,10 @@ export class DiskGuard implements SpaceGuard {
 
   constructor(private readonly deps: DiskGuardDeps) {}
 
-  usage(): Promise<DiskUsage> {
-    return (this.deps.measure ?? measureDisk)(this.deps.root, this.deps.policy);
+  async usage(): Promise<DiskUsage> {
+    const u = await (this.deps.measure ?? measureDisk)(this.deps.root, this.deps.policy);
+    this.deps.onMeasure?.(u);
+    return u;
   }
 
   ensureSpace(needBytes: number): Promise<SpaceVerdict> {

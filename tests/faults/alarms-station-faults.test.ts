@@ -39,6 +39,18 @@ const raisedSince = (rig: TechnicianRig, station: string, from: number) =>
     .filter((x) => x.station === station && x.type === 'raised' && x.at >= from)
     .map((x) => x.kind);
 
+/**
+ * The recovery ladder's decisions logged at `station` since `from` (device/receiver/recovery.ts
+ * `ladderDecision`: "ladder: <rung> — <reason>"), including a reset it chose but could not carry out on the
+ * RX8200 ("ladder: reset (unsupported by this receiver) → escalate"): what it decided, not what the driver did.
+ */
+const ladderSince = (st: RigStation, from: number) =>
+  st.logs
+    .all()
+    .filter((l) => l.msg.startsWith('ladder: ') && Date.parse(l.at) >= from)
+    .map((l) => l.msg);
+const resets = (steps: string[]) => steps.filter((m) => /^ladder: reset/.test(m));
+
 async function tunedStation(
   t: Test,
   id: string,
@@ -80,10 +92,7 @@ t.test('snow fade: margin_low with a fade cause, cleared when the snow melts', a
   t.comment(`snow fade: margin_low raised ${ms} ms after the fade began`);
   await new Promise((r) => setTimeout(r, 3000));
   t.same(raisedSince(rig, S, t0), ['margin_low'], 'exactly one alarm: no signal loss, no receiver reset');
-  t.notOk(
-    st.logs.all().some((l) => /resetting the receiver/.test(l.msg)),
-    'no reset for a fade (DOMAIN.md §6)',
-  );
+  t.same(ladderSince(st, t0), [], 'the receiver keeps lock: the recovery ladder takes no step (no reboot)');
   const t1 = Date.now();
   st.rx.sim.faults.clear('fade');
   const clearMs = await cleared(rig, S, 'margin_low', t1);
@@ -113,10 +122,12 @@ t.test(
       ['signal_lost'],
       'the receiver answers: it is not unresponsive',
     );
-    t.notOk(
-      st.logs.all().some((l) => /resetting the receiver/.test(l.msg)),
-      'no reset for a fade (DOMAIN.md §6)',
+    const steps = ladderSince(st, t0);
+    t.ok(
+      steps.some((m) => /^ladder: re-apply/.test(m)) && steps.some((m) => /^ladder: escalate/.test(m)),
+      `the ladder re-applied, then escalated a signal problem: ${steps.join(' | ')}`,
     );
+    t.same(resets(steps), [], 'and never decided to reset the receiver for a fade (DOMAIN.md §6)');
     const t1 = Date.now();
     st.rx.sim.faults.clear('fade');
     t.comment(
@@ -193,6 +204,12 @@ t.test(
     t.comment(`hang: receiver_unresponsive after ${a.ms} ms`);
     await new Promise((r) => setTimeout(r, 2000));
     t.same([...new Set(raisedSince(rig, S, t0))], ['receiver_unresponsive'], 'exactly this alarm');
+    // A hang is what the reset rung is for: the ladder decides it, and the RX8200 (no remote reset) escalates.
+    t.match(
+      resets(ladderSince(st, t0)),
+      [/^ladder: reset \(unsupported by this receiver\) → escalate/],
+      'the ladder chose the reset rung for a hang; the driver declined it',
+    );
     const t1 = Date.now();
     st.rx.sim.faults.clear('hang');
     const c = await cleared(rig, S, 'receiver_unresponsive', t1, 40_000);
@@ -306,10 +323,9 @@ t.test('sun outage: the predicted window suppresses the lock loss; an info annot
     ['sun_outage'],
     'no signal_lost, no margin_low: expected loss',
   );
-  t.notOk(
-    st.logs.all().some((l) => /resetting the receiver/.test(l.msg)),
-    'and no receiver reset',
-  );
+  const steps = ladderSince(st, t0);
+  t.comment(`ladder in the outage: ${steps.join(' | ') || 'no step'}`);
+  t.same(resets(steps), [], 'and the ladder never decided to reset the receiver for it');
   await until(
     () => rig.headend.controlPlane.telemetry.latest(S)?.telemetry.receivers[0]?.locked,
     'locked again after the outage',

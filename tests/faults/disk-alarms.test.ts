@@ -166,31 +166,74 @@ t.test(
   },
 );
 
-t.test('a recording refused for lack of space: disk_full at the headend, saying why', async (t) => {
-  const S = 'kongtong-disk2';
-  const rig = await startTechnicianRig(t, { stations: [{ id: S, county: 'kongtong' }] });
-  // Everything on the disk is protected: retention may not free it, so the recording cannot start.
-  await station(t, rig, S, { quotaBytes: 12 * MB, old: [{ ageDays: 2, bytes: 6 * MB, protect: true }] });
-  const entryId = rig.record(S, 'cctv1', 3000, 30_000);
-  const full = await until(
-    () => rig.alarms({ station: S, kind: 'disk_full' })[0],
-    'disk_full at the headend',
-    30_000,
-    20,
-  );
-  t.equal(full.cause.row, 'disk-full', `cause: ${full.cause.text}`);
-  t.equal(full.severity, 'critical');
-  t.match(
-    full.evidence.text,
-    /no space for \d+ bytes: used \d+ of quota 12582912, .* bytes short after retention/,
-    `the refusal says why: ${full.evidence.text}`,
-  );
-  const tech = await rig.as('tech');
-  const list = await tech.request('GET', `/api/v1/alarms?station=${S}&kind=disk_full`);
-  const view = (list.body as AlarmView[])[0];
-  t.ok(
-    view?.remedies?.some((r) => r.method === 'recordings.retention'),
-    'the retention remedy is offered next to it',
-  );
-  t.ok(entryId, `entry ${entryId} was not recorded`);
-});
+interface PlanView {
+  occurrences: { entryId: string; execution: { state: string; reason?: string | null } | null }[];
+}
+
+t.test(
+  'a recording refused for lack of space: disk_full and the missed occurrence at the headend, saying why; cleared once space is back',
+  async (t) => {
+    const S = 'kongtong-disk2';
+    const rig = await startTechnicianRig(t, { stations: [{ id: S, county: 'kongtong' }] });
+    // Everything on the disk is protected: retention may not free it, so the recording cannot start.
+    await station(t, rig, S, { quotaBytes: 12 * MB, old: [{ ageDays: 2, bytes: 6 * MB, protect: true }] });
+    const entryId = rig.record(S, 'cctv1', 3000, 8000);
+    const full = await until(
+      () => rig.alarms({ station: S, kind: 'disk_full' })[0],
+      'disk_full at the headend',
+      30_000,
+      20,
+    );
+    t.equal(full.cause.row, 'disk-full', `cause: ${full.cause.text}`);
+    t.equal(full.severity, 'critical');
+    t.match(
+      full.evidence.text,
+      /no space for \d+ bytes: used \d+ of quota 12582912, .* bytes short after retention/,
+      `the refusal says why: ${full.evidence.text}`,
+    );
+    const tech = await rig.as('tech');
+    const list = await tech.request('GET', `/api/v1/alarms?station=${S}&kind=disk_full`);
+    const view = (list.body as AlarmView[])[0];
+    t.ok(
+      view?.remedies?.some((r) => r.method === 'recordings.retention'),
+      'the retention remedy is offered next to it',
+    );
+
+    // The occurrence as the headend reports it (the station's plan with execution states, via the API).
+    const occ = await until(
+      async () => {
+        const r = await tech.request('GET', `/api/v1/stations/${S}/plan`);
+        const o = (r.body as PlanView).occurrences.find((x) => x.entryId === entryId);
+        return o?.execution?.state === 'missed' ? o.execution : undefined;
+      },
+      'the refused occurrence reported missed',
+      30_000,
+      200,
+    );
+    t.match(
+      occ.reason ?? '',
+      /^disk_full: no space for \d+ bytes: .* bytes short after retention/,
+      `missed, with the refusal's reason: ${occ.reason}`,
+    );
+    t.equal(rig.alarms({ station: S, kind: 'disk_full' }).length, 1, 'disk_full still active: no space yet');
+
+    // Space comes back (the technician raises the quota): the station sees room on its next disk
+    // measurement and clears disk_full — no recording has to start for that.
+    const t1 = Date.now();
+    const raise = await tech.request('POST', `/api/v1/stations/${S}/diagnostics/recordings.retention`, {
+      policy: { quotaBytes: 64 * MB },
+    });
+    t.equal(raise.status, 200, JSON.stringify(raise.body).slice(0, 300));
+    await until(
+      () => rig.alarms({ station: S, kind: 'disk_full' }).length === 0,
+      'disk_full cleared once space is back',
+      20_000,
+      20,
+    );
+    t.comment(`disk_full cleared ${Date.now() - t1} ms after the quota was raised`);
+    t.ok(
+      rig.transitions.some((x) => x.station === S && x.kind === 'disk_full' && x.type === 'cleared'),
+      'raised → cleared in the history',
+    );
+  },
+);

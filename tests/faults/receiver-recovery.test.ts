@@ -1,13 +1,17 @@
 /**
- * The recovery ladder (DOMAIN.md §6): re-apply → reset → escalate, backoff, daily cap, LNB power cycle
- * once, sun outage suppressed. The decision logic under a fake clock; the runner against the simulator
- * after a power cut (settings forgotten → re-applied) and a hang (no remote reset → escalated).
+ * The recovery ladder (DOMAIN.md §6): a hang climbs re-apply → reset → escalate with backoff and a daily
+ * cap; no lock with a receiver that answers is a signal problem (snow/ice fade: "no reboot") — re-apply,
+ * then escalate, never a reset; LNB power cycle once; sun outage suppressed. The decision logic under a
+ * fake clock; the runner against the simulator after a power cut (settings forgotten → re-applied) and a
+ * hang (no remote reset → escalated), with its decision log ("ladder: …").
  */
 import t from 'tap';
-import { silentLogger } from '../../device/log.js';
+import { LogRing } from '../../device/diagnostics/log-ring.js';
+import { createLogger, silentLogger } from '../../device/log.js';
 import {
   decideRecovery,
   initialRecoveryState,
+  ladderDecision,
   type RecoveryAction,
   type RecoveryObservation,
   type RecoveryPolicy,
@@ -40,29 +44,49 @@ class Ladder {
 }
 
 const noLock: RecoveryObservation = { problem: 'no-lock' };
+const hung: RecoveryObservation = { problem: 'unresponsive' };
 
 t.test('a hung receiver climbs re-apply → reset → re-apply → escalate, with growing backoff', async (t) => {
   const l = new Ladder({ backoffMs: 30_000, dailyCap: 6, canReset: true });
-  t.equal(l.step(noLock).kind, 'reapply');
-  const w = l.step(noLock, 1000);
+  t.equal(l.step(hung).kind, 'reapply');
+  const w = l.step(hung, 1000);
   t.equal(w.kind, 'wait', 'backs off before the next rung');
   t.equal(w.untilMs, 1_000_000 + 30_000, 'first backoff = recoveryBackoffMs');
-  t.equal(l.next(noLock).kind, 'reset');
+  t.equal(l.next(hung).kind, 'reset');
   t.equal(l.state.nextAllowedAt - l.now, 60_000, 'backoff doubles');
-  t.equal(l.next(noLock).kind, 'reapply', 're-apply after the reset');
-  t.equal(l.next(noLock).kind, 'escalate');
-  t.equal(l.step(noLock, 1000).kind, 'wait', 'no action right after escalating');
-  t.equal(l.next(noLock).kind, 'reapply', 'then only slow re-applies, never another reset loop');
+  t.equal(l.next(hung).kind, 'reapply', 're-apply after the reset');
+  t.equal(l.next(hung).kind, 'escalate');
+  t.equal(l.step(hung, 1000).kind, 'wait', 'no action right after escalating');
+  t.equal(l.next(hung).kind, 'reapply', 'then only slow re-applies, never another reset loop');
   t.equal(l.step(null, 1).kind, 'clear', 'healthy again clears the escalation');
-  t.equal(l.step(noLock, 1).kind, 'reapply', 'a new problem starts at the bottom rung');
+  t.equal(l.step(hung, 1).kind, 'reapply', 'a new problem starts at the bottom rung');
 });
 
-t.test('a receiver without remote reset (RX8200) escalates after the re-apply', async (t) => {
-  const l = new Ladder(recoveryPolicy(defaultTiming, false));
-  t.equal(l.next(noLock).kind, 'reapply');
+t.test('no lock with the receiver answering: re-apply, then a signal problem — never a reset', async (t) => {
+  // DOMAIN.md §6 "Snow/ice fade … no reboot": even a receiver that CAN reset, with its cap untouched.
+  const l = new Ladder({ backoffMs: 30_000, dailyCap: 6, canReset: true });
+  const first = l.next(noLock);
+  t.equal(first.kind, 'reapply', 'the settings may have been lost: re-apply first');
+  t.equal(l.step(noLock, 1000).kind, 'wait', 'backs off before giving up');
   const e = l.next(noLock);
+  t.equal(e.kind, 'escalate', 'then escalates');
+  t.match(e.reason, /^no-lock: .*signal problem/, `as a signal problem: ${e.reason}`);
+  t.equal(e.declinedReset, undefined, 'no reset was even considered');
+  const later: string[] = [];
+  for (let i = 0; i < 20; i++) later.push(l.next(noLock).kind);
+  t.same([...new Set(later)], ['reapply'], 'a long fade gets slow re-applies only');
+  t.same(l.state.disruptive, [], 'nothing disruptive spent against the daily cap');
+  t.equal(l.step(null, 1).kind, 'clear', 'the lock returning clears the escalation');
+});
+
+t.test('a receiver without remote reset (RX8200): the reset rung is declined and escalates', async (t) => {
+  const l = new Ladder(recoveryPolicy(defaultTiming, false));
+  t.equal(l.next(hung).kind, 'reapply');
+  const e = l.next(hung);
   t.equal(e.kind, 'escalate');
+  t.equal(e.declinedReset, 'unsupported');
   t.match(e.reason, /no remote reset/);
+  t.match(ladderDecision(e), /^ladder: reset \(unsupported by this receiver\) → escalate — unresponsive/);
 });
 
 t.test('resets are capped per rolling 24 h', async (t) => {
@@ -71,7 +95,7 @@ t.test('resets are capped per rolling 24 h', async (t) => {
     const kinds: string[] = [];
     for (let i = 0; i < n; i++) {
       l.step(null, HOUR); // healthy for an hour, then the receiver hangs again
-      kinds.push(l.next(noLock).kind, l.next(noLock).kind);
+      kinds.push(l.next(hung).kind, l.next(hung).kind);
     }
     return kinds;
   };
@@ -80,6 +104,7 @@ t.test('resets are capped per rolling 24 h', async (t) => {
     ['reapply', 'reset', 'reapply', 'reset', 'reapply', 'escalate'],
     'third hang of the day escalates',
   );
+  t.match(ladderDecision({ kind: 'escalate', reason: 'x', declinedReset: 'daily-cap' }), /daily cap reached/);
   l.step(null, 24 * HOUR);
   t.same(resetsIn(1), ['reapply', 'reset'], 'the cap frees up after 24 h');
 });
@@ -137,10 +162,11 @@ t.test('runner: a receiver that stays hung is escalated once (RX8200 has no remo
   const rig = await startSimRig(t, { via: 'tcp' });
   const cctv1 = rig.service('cctv1');
   const alarms: string[] = [];
+  const logs = new LogRing(200);
   const runner = new RecoveryRunner({
     driver: rig.driver,
     timers: realTimers,
-    logger: silentLogger(),
+    logger: createLogger({ level: 'info', name: 'test', destination: logs }),
     policy: recoveryPolicy(shortTiming, rig.driver.capabilities.reset),
     onEscalate: (r) => alarms.push(`raise: ${r}`),
     onClear: (r) => alarms.push(`clear: ${r}`),
@@ -156,6 +182,16 @@ t.test('runner: a receiver that stays hung is escalated once (RX8200 has no remo
   t.same(kinds.slice(0, 2), ['reapply', 'escalate'], `ladder ${kinds.join(' → ')}`);
   t.equal(alarms.length, 1, 'one escalation alarm');
   t.match(alarms[0] ?? '', /unresponsive/);
+  const ladder = logs
+    .all()
+    .map((l) => l.msg)
+    .filter((m) => m.startsWith('ladder: '));
+  t.match(ladder[0], /^ladder: re-apply — unresponsive/, 'the decision log names each rung');
+  t.match(
+    ladder[1],
+    /^ladder: reset \(unsupported by this receiver\) → escalate/,
+    'the reset the RX8200 cannot do is logged as decided and declined',
+  );
   rig.sim.faults.clear('hang');
   const after: string[] = [];
   for (let i = 0; i < 2; i++) after.push((await runner.check()).kind);
