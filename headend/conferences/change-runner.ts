@@ -102,6 +102,8 @@ export interface ChangeRunner {
 export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
   const { store, scheduling, repo, tracker, now, view } = deps;
   const log = deps.logger;
+  // What each station's newest document holds, kept between changes (scheduling/documents.ts).
+  const contentKeys = new Map<string, { sha256: string; key: string }>();
 
   /** The scheduling target of a conference target (several counties become their stations). */
   const entryTarget = (t: ConferenceTarget): Target => {
@@ -155,7 +157,7 @@ export function createChangeRunner(deps: ChangeRunnerDeps): ChangeRunner {
   ): ConferenceSaveResult => {
     const at = now();
     const atIso = at.toISOString();
-    const docs = { store, entries: scheduling.entries, timeZone: deps.timeZone };
+    const docs = { store, entries: scheduling.entries, timeZone: deps.timeZone, contentKeys };
 
     /** The conference's own rows, after the entry and its documents, in the same write transaction. */
     const writeConference = (

@@ -76,6 +76,12 @@ export interface HeadendMqttStats {
 
 /** The station → headend kinds the headend routes. */
 const ROUTED: ReadonlySet<string> = new Set<StationTopicKind>(['state', 'events', 'telemetry', 'rpc-res']);
+/**
+ * Routed topics remembered (a few per station: 5 000 stations × 4 kinds fit): a fleet-wide push brings
+ * one state per station, and parsing and checking each topic name again was ~8 % of the headend's CPU in
+ * scripts/bench/fanout-mosquitto.ts. Only topics that parsed and route are kept; past the cap it starts over.
+ */
+const MAX_CACHED_ROUTES = 50_000;
 
 function iso(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -98,6 +104,7 @@ export class HeadendMqtt extends EventEmitter<HeadendMqttEvents> {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private handler: InboundHandler | null = null;
+  private readonly routes = new Map<string, { kind: StationTopicKind; stationId: string }>();
   private readonly now: () => Date;
 
   constructor(private readonly opts: HeadendMqttOptions) {
@@ -264,13 +271,19 @@ export class HeadendMqtt extends EventEmitter<HeadendMqttEvents> {
       this.drop('TOO_LARGE', topic, { bytes: payload.length });
       return;
     }
-    const parsed = parseTopic(topic, this.opts.topicRoot);
-    if (!parsed.ok || !ROUTED.has(parsed.kind) || !('stationId' in parsed)) {
-      this.drop('UNKNOWN_TOPIC', topic, parsed.ok ? {} : { err: parsed.error.message });
-      return;
+    let routed = this.routes.get(topic);
+    if (routed === undefined) {
+      const parsed = parseTopic(topic, this.opts.topicRoot);
+      if (!parsed.ok || !ROUTED.has(parsed.kind) || !('stationId' in parsed)) {
+        this.drop('UNKNOWN_TOPIC', topic, parsed.ok ? {} : { err: parsed.error.message });
+        return;
+      }
+      routed = { kind: parsed.kind as StationTopicKind, stationId: parsed.stationId };
+      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.clear();
+      this.routes.set(topic, routed);
     }
     try {
-      this.handler?.(parsed.kind as StationTopicKind, parsed.stationId, payload);
+      this.handler?.(routed.kind, routed.stationId, payload);
     } catch (err) {
       this.drop('HANDLER_ERROR', topic, { err: (err as Error).message });
     }

@@ -309,6 +309,9 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
       p.onChange((x) => {
         if (x.connection !== 'online') {
           online.delete(x.stationId);
+          // Calls waiting on a station that just went away cannot be answered: fail them now, not at the ttl.
+          if (x.connection === 'disconnected')
+            rpc.failStation(x.stationId, `${x.stationId} is disconnected since ${x.since}`);
           return;
         }
         if (online.has(x.stationId)) return;

@@ -11,7 +11,7 @@ import type { ScheduleVersion } from '../../protocol/messages/common.js';
 import { createGuideLinkStore } from '../guide/guide-links.js';
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/index.js';
-import type { IssuedDoc } from '../store/schedules.js';
+import type { DocHead, IssuedDoc } from '../store/schedules.js';
 import type { Station } from '../store/stations.js';
 import {
   type CompiledStation,
@@ -51,12 +51,23 @@ export interface DocumentsDeps {
    * lists again.
    */
   stationCache?: Map<string, { key: string; station: Station }>;
+  /**
+   * The content key (compile.ts `contentKey`) of each station's newest document as this process last
+   * built it, with that document's SHA-256: when the stored head still has that hash, "did the content
+   * change?" needs neither the stored bytes nor parsing them (a hash names the bytes, so an entry can
+   * never be wrong, even for a version rolled back). At most one entry per station.
+   */
+  contentKeys?: Map<string, { sha256: string; key: string }>;
 }
 
 /** Station look-up for one operation, through `stationCache` when there is one. */
-function stationReader(deps: DocumentsDeps): (id: string) => Station | undefined {
+function stationReader(deps: DocumentsDeps, ids: readonly string[]): (id: string) => Station | undefined {
   const cache = deps.stationCache;
-  if (!cache) return (id) => deps.store.stations.get(id);
+  if (!cache) {
+    // Read together: one statement for a fleet-wide change (store/stations.ts `getMany`).
+    const rows = deps.store.stations.getMany(ids);
+    return (id) => rows.get(id);
+  }
   // What compiling reads of a station (receivers, revocation) is the cache key, so a change is never missed.
   const stamp = deps.store.db.prepare<[string], { k: string }>(
     "SELECT receivers_json || '|' || COALESCE(revoked_at, '') || '|' || county AS k FROM stations WHERE id = ?",
@@ -118,8 +129,9 @@ export function compileStations(
   // same content: compiled once, shared.
   const bySignature = new Map<string, CompiledStation>();
   const out: CompiledStation[] = [];
-  const stationOf = stationReader(deps);
-  for (const id of [...new Set(stationIds)].sort()) {
+  const ids = [...new Set(stationIds)].sort();
+  const stationOf = stationReader(deps, ids);
+  for (const id of ids) {
     const s = stationOf(id);
     if (!s || s.revokedAt) continue; // a revoked station gets no documents (its broker access is gone too)
     const entries = byStation.get(id) ?? [];
@@ -181,25 +193,30 @@ export function prepareDocuments(
   // Stations with the same content (a fleet-wide conference) are serialised and schema-validated once.
   const validated = new Set<string>();
   const keys = new Map<CompiledStation['content'], string>();
+  // The newest head of every station compiled, read together (one statement for a fleet-wide change).
+  const heads = store.schedules.heads(compiled.map((c) => c.stationId));
+  const memo = deps.contentKeys;
+  // The stored content of a station's newest document: from the memo when the hash is the one it holds.
+  const storedKey = (head: DocHead): string | null => {
+    const m = memo?.get(head.stationId);
+    if (m && m.sha256 === head.sha256) return m.key;
+    const latest = store.schedules.latest(head.stationId);
+    return latest ? storedContentKey(latest.doc) : null;
+  };
   for (const c of compiled) {
     let key = keys.get(c.content);
     if (key === undefined) {
       key = contentKey(c.content);
       keys.set(c.content, key);
     }
-    const latest = store.schedules.latest(c.stationId);
+    const latest = heads.get(c.stationId);
     if (latest && latest.version.epoch > epoch) {
       throw new StoreError(
         'CONFLICT',
         `station ${c.stationId} has a document of epoch ${latest.version.epoch} > current ${epoch}`,
       );
     }
-    if (
-      !opts.force &&
-      latest !== undefined &&
-      latest.version.epoch === epoch &&
-      storedContentKey(latest.doc) === key
-    ) {
+    if (!opts.force && latest !== undefined && latest.version.epoch === epoch && storedKey(latest) === key) {
       unchanged.push(c.stationId);
       continue;
     }
@@ -209,7 +226,9 @@ export function prepareDocuments(
       contentJson: key,
     });
     validated.add(key);
-    docs.push({ stationId: c.stationId, version, doc, sha256: sha256Hex(doc) });
+    const sha256 = sha256Hex(doc);
+    docs.push({ stationId: c.stationId, version, doc, sha256 });
+    memo?.set(c.stationId, { sha256, key });
   }
   return { docs, unchanged, warnings: compiled.flatMap((c) => c.warnings), compiled };
 }

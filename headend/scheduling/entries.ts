@@ -137,7 +137,13 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
   const log = deps.logger;
   const entries = createEntriesRepo(store.db);
   const guideLinks = createGuideLinkStore(store.db);
-  const docs = { store, entries, timeZone: deps.timeZone, stationCache: new Map() };
+  const docs = {
+    store,
+    entries,
+    timeZone: deps.timeZone,
+    stationCache: new Map(),
+    contentKeys: new Map<string, { sha256: string; key: string }>(),
+  };
   const newId = deps.newId ?? (() => randomBytes(9).toString('base64url'));
 
   const view = (e: StoredEntry): EntryView => {

@@ -48,6 +48,12 @@ export interface SchedulesRepo {
    */
   head(stationId: string): DocHead | undefined;
   /**
+   * The newest head of each of `stationIds` that has a document, as `head` gives it. Many ids are read
+   * with ONE statement (a fleet-wide change compiles 5 000 stations inside a read transaction, where the
+   * head cache does not serve); a few, one by one.
+   */
+  heads(stationIds: readonly string[]): Map<string, DocHead>;
+  /**
    * Documents this connection has just COMMITTED (call after the write transaction, never inside one): they
    * become the cached heads, so the first status read after a push costs no query (a fleet-wide push made
    * every station's first report after it a cache miss). Ignored inside a transaction.
@@ -74,6 +80,9 @@ export interface SchedulesRepo {
   staleEpochStations(): string[];
 }
 
+/** From this many stations on, `heads` reads every station's newest head in one statement. */
+export const BULK_HEADS_FROM = 64;
+
 /** Superseded documents' bytes are dropped when a station's published version reaches a multiple of this. */
 export const PRUNE_EVERY = 8;
 
@@ -89,6 +98,7 @@ export type DocHead = Readonly<Omit<IssuedDoc, 'doc'>>;
  */
 function createHeadCache(db: Database) {
   const dataVersion = dataVersionPerTurn(db);
+  const exactDataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const cache = new Map<string, DocHead | null>();
   let stamp = -1;
   const current = () => {
@@ -113,6 +123,14 @@ function createHeadCache(db: Database) {
     peekAny(stationId: string): { head: DocHead; stamp: number } | undefined {
       const h = cache.get(stationId);
       return h && dataVersion() === stamp ? { head: h, stamp } : undefined;
+    },
+    /**
+     * The cached heads (null: no document), when they are certainly current — inside a transaction too
+     * (the read snapshot that compiles a change): writes through this repo forget their station, and no
+     * other connection has committed (data_version asked now, not once per turn). Undefined otherwise.
+     */
+    exact(): ReadonlyMap<string, DocHead | null> | undefined {
+      return stamp === exactDataVersion.get() ? cache : undefined;
     },
     /** The data version the cached heads are valid for. */
     stamp: () => stamp,
@@ -144,6 +162,14 @@ interface Row {
   issued_at: string;
   published_at: string | null;
 }
+
+const headOf = (r: Omit<Row, 'doc'>): DocHead => ({
+  stationId: r.station_id,
+  version: { epoch: r.epoch, n: r.n },
+  sha256: r.sha256,
+  issuedAt: r.issued_at,
+  publishedAt: r.published_at,
+});
 
 const toDoc = (r: Row): IssuedDoc => {
   // Only versions older than a published one lose their bytes, so a station's newest never does.
@@ -196,8 +222,24 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
     'SELECT station_id, epoch, n, sha256, issued_at, published_at FROM schedule_docs WHERE station_id = ? ORDER BY epoch DESC, n DESC LIMIT 1',
   );
   const heads = createHeadCache(db);
+  const headsAllStmt = db.prepare<[], Omit<Row, 'doc'>>(
+    `SELECT station_id, epoch, n, sha256, issued_at, published_at FROM schedule_docs WHERE id IN (
+      SELECT (SELECT d.id FROM schedule_docs d WHERE d.station_id = s.id ORDER BY d.epoch DESC, d.n DESC LIMIT 1)
+      FROM stations s)`,
+  );
   /** What `markPublished` wrote, per station, until `publishedCommitted` confirms it (or the next mark). */
-  const marked = new Map<string, { version: ScheduleVersion; at: string; head: DocHead; stamp: number }>();
+  const marked = new Map<
+    string,
+    { version: ScheduleVersion; at: string; head: DocHead; stamp: number; kept: boolean }
+  >();
+  /** A kept head whose mark was never confirmed (rolled back, or committed without the hook): read again. */
+  const unconfirmed = (stationId: string) => {
+    const m = marked.get(stationId);
+    if (!m?.kept || db.inTransaction) return false;
+    marked.delete(stationId);
+    heads.forget(stationId);
+    return true;
+  };
   const hashStmt = db.prepare<[string, number, number], { sha256: string }>(
     'SELECT sha256 FROM schedule_docs WHERE station_id = ? AND epoch = ? AND n = ?',
   );
@@ -252,18 +294,32 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
       return r ? toDoc(r) : undefined;
     },
     head(stationId) {
+      unconfirmed(stationId);
       return heads.get(stationId, () => {
         const r = headStmt.get(stationId);
-        return r
-          ? {
-              stationId: r.station_id,
-              version: { epoch: r.epoch, n: r.n },
-              sha256: r.sha256,
-              issuedAt: r.issued_at,
-              publishedAt: r.published_at,
-            }
-          : undefined;
+        return r ? headOf(r) : undefined;
       });
+    },
+    heads(stationIds) {
+      const out = new Map<string, DocHead>();
+      const cached = heads.exact();
+      const missing: string[] = [];
+      for (const id of stationIds) {
+        const hit = marked.get(id)?.kept ? undefined : cached?.get(id);
+        if (hit) out.set(id, hit);
+        else if (hit !== null) missing.push(id); // null: known to have no document
+      }
+      if (missing.length < BULK_HEADS_FROM) {
+        // Read, not `head`: its cache trusts the data version of the turn, and these must be exact.
+        for (const id of missing) {
+          const r = headStmt.get(id);
+          if (r) out.set(id, headOf(r));
+        }
+        return out;
+      }
+      const wanted = new Set(missing);
+      for (const r of headsAllStmt.all()) if (wanted.has(r.station_id)) out.set(r.station_id, headOf(r));
+      return out;
     },
     committed(docs) {
       for (const d of docs) heads.prime(d.stationId, d);
@@ -271,17 +327,22 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
     latestAll: () => latestAllStmt.all().map(toDoc),
     unpublished: () => unpublishedStmt.all().map(toDoc),
     markPublished(stationId, version) {
-      // Forgotten until the transaction commits (publishedCommitted): a rolled-back batch must not leave
-      // a published_at in the cache that the table does not have.
       const cached = heads.peekAny(stationId);
-      heads.forget(stationId);
       marked.delete(stationId);
       const at = now().toISOString();
       const row = markStmt.run(at, stationId, version.epoch, version.n).changes > 0;
       const c = cached?.head;
       // A cached head without published_at: the row had none either (the cache is current), so it has `at` now.
-      if (row && cached && c && c.publishedAt === null && compareVersions(c.version, version) === 0)
-        marked.set(stationId, { version, at, head: c, stamp: cached.stamp });
+      const current =
+        row && cached && c && c.publishedAt === null && compareVersions(c.version, version) === 0;
+      // Inside a transaction (the write batch) the cached head stays — it is what the table holds if the
+      // batch rolls back — and is completed once it committed (publishedCommitted). Nothing reads it in
+      // between: the batch runs start to commit in one synchronous call, and `head` forgets a head whose
+      // mark was never confirmed. Forgetting it here made every station's first report after a fleet-wide
+      // push a cache miss (5 000 reads). Outside a transaction the row is committed at once: forgotten.
+      const keep = !!current && db.inTransaction;
+      if (!keep) heads.forget(stationId);
+      if (current) marked.set(stationId, { version, at, head: c, stamp: cached.stamp, kept: keep });
       // Every PRUNE_EVERY-th version: one statement per station per push costs ~10 % of a fleet-wide push's
       // bookkeeping, and a station keeps at most PRUNE_EVERY documents' bytes meanwhile.
       if (row && version.n % PRUNE_EVERY === 0)
@@ -291,9 +352,12 @@ export function createSchedulesRepo(db: Database, now: () => Date = () => new Da
       const m = marked.get(stationId);
       marked.delete(stationId);
       if (!m || m.version.epoch !== version.epoch || m.version.n !== version.n) return;
-      // Only while no other connection has committed since (its write may have made a newer head).
-      if (heads.peek(stationId) === undefined && heads.stamp() === m.stamp)
+      // Only while no other connection has committed since (its write may have made a newer head), and
+      // the cache still holds the head the mark was made against (kept) or nothing (forgotten).
+      const held = heads.peek(stationId);
+      if ((m.kept ? held === m.head : held === undefined) && heads.stamp() === m.stamp)
         heads.prime(stationId, { ...m.head, publishedAt: m.at });
+      else heads.forget(stationId);
     },
     wasIssued(stationId, version, sha256) {
       const r = hashStmt.get(stationId, version.epoch, version.n);

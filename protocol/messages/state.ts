@@ -94,3 +94,120 @@ export type StationWill = z.infer<typeof StationWill>;
 /** Everything that may be retained on the state topic. */
 export const StationState = z.discriminatedUnion('online', [StationBirth, StationWill]);
 export type StationState = z.infer<typeof StationState>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Decode fast path. A fleet-wide push makes every station report once (5 000 states in a second at scale),
+// and walking the zod schema above was the largest single cost of the headend's share of that
+// (scripts/bench/fanout-mosquitto.ts). `fastStationState` recognises the COMMON shapes — a birth with an
+// applied schedule or none and no maintenance hold, and the Will — checking every field by the same rules
+// as the schema; anything else (a rejection, a hold, an unknown or missing key, any doubt) returns
+// undefined and the schema decides. The schema stays the contract: whenever this returns a value, the
+// schema accepts the input and outputs an equal value with the same key order (tests/unit/
+// messages-state-fast.test.ts checks this on generated inputs).
+// ---------------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+/** Exactly `n` own keys: with every expected key checked, nothing unknown is left (strict objects). */
+const keyCount = (o: Obj, n: number) => {
+  let k = 0;
+  for (const _ in o) k++;
+  return k === n;
+};
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const STORE_ID = /^[a-f0-9]{16,64}$/;
+const SHA256 = /^[a-f0-9]{64}$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const SERVICE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const FAMILY = /^[a-z0-9-]{1,32}$/;
+const LNB: ReadonlySet<unknown> = new Set(['ok', 'short', 'no_load', 'off', 'unknown']);
+const SHARING: ReadonlySet<unknown> = new Set(['service', 'transponder']);
+/** Timestamps are checked by the schema's own leaf (its date rules are the contract). */
+const isTimestamp = (x: unknown): x is string => typeof x === 'string' && UtcTimestamp.safeParse(x).success;
+
+/** `{n, conn}` (Boot) or `{epoch, n}` (ScheduleVersion), built as literals (computed keys are slow). */
+function fastBoot(x: unknown): Boot | undefined {
+  if (!isObj(x) || !keyCount(x, 2)) return undefined;
+  const { n, conn } = x;
+  return isCount(n) && isCount(conn) ? { n, conn } : undefined;
+}
+
+function fastVersion(x: unknown): ScheduleVersion | undefined {
+  if (!isObj(x) || !keyCount(x, 2)) return undefined;
+  const { epoch, n } = x;
+  return isCount(epoch) && isCount(n) ? { epoch, n } : undefined;
+}
+
+function fastReceiver(x: unknown): ReceiverSummary | undefined {
+  if (!isObj(x) || !keyCount(x, 8)) return undefined;
+  const { id, link, locked, service, marginDb, lnb, family, sharing } = x;
+  if (typeof id !== 'string' || !ID.test(id)) return undefined;
+  if (link !== 'up' && link !== 'down') return undefined;
+  if (typeof locked !== 'boolean') return undefined;
+  if (service !== null && (typeof service !== 'string' || !SERVICE.test(service))) return undefined;
+  if (marginDb !== null && (!isNum(marginDb) || marginDb < -60 || marginDb > 60)) return undefined;
+  if (!LNB.has(lnb) || !SHARING.has(sharing)) return undefined;
+  if (typeof family !== 'string' || !FAMILY.test(family)) return undefined;
+  return { id, link, locked, service, marginDb, lnb, family, sharing } as ReceiverSummary;
+}
+
+function fastApplied(x: unknown): AppliedSchedule | null | undefined {
+  if (x === null) return null;
+  if (!isObj(x) || !keyCount(x, 3)) return undefined;
+  const version = fastVersion(x.version);
+  const { hash, appliedAt } = x;
+  if (!version || typeof hash !== 'string' || !SHA256.test(hash) || !isTimestamp(appliedAt)) return undefined;
+  return { version, hash, appliedAt } as AppliedSchedule;
+}
+
+function fastBirth(x: Obj): StationBirth | undefined {
+  if (!keyCount(x, 10)) return undefined; // a maintenance hold (or anything else) goes to the schema
+  const { storeId, agentVersion, protocolRevision, plannerVersion, at, clock } = x;
+  const boot = fastBoot(x.boot);
+  if (!boot || typeof storeId !== 'string' || !STORE_ID.test(storeId)) return undefined;
+  if (typeof agentVersion !== 'string' || agentVersion.length < 1 || agentVersion.length > 64)
+    return undefined;
+  if (!isCount(protocolRevision) || !Number.isSafeInteger(plannerVersion) || (plannerVersion as number) < 1)
+    return undefined;
+  if (!isTimestamp(at)) return undefined;
+  const schedule = fastApplied(x.schedule);
+  if (schedule === undefined) return undefined;
+  const rx = x.receivers;
+  if (!Array.isArray(rx) || rx.length > 8) return undefined;
+  const receivers: ReceiverSummary[] = [];
+  for (const r of rx) {
+    const s = fastReceiver(r);
+    if (!s) return undefined;
+    receivers.push(s);
+  }
+  if (!isObj(clock) || !keyCount(clock, 3)) return undefined;
+  const { offsetMs, rttMs, trusted } = clock;
+  if (offsetMs !== null && !isNum(offsetMs)) return undefined;
+  if (rttMs !== null && (!isNum(rttMs) || rttMs < 0)) return undefined;
+  if (typeof trusted !== 'boolean') return undefined;
+  return {
+    online: true,
+    boot,
+    storeId,
+    agentVersion,
+    protocolRevision,
+    plannerVersion,
+    at,
+    schedule,
+    receivers,
+    clock: { offsetMs, rttMs, trusted },
+  } as StationBirth;
+}
+
+/**
+ * The common station states without the schema walk (see above): the value `StationState` would output,
+ * or undefined when the input is anything else — then `StationState` must decide (it may still accept).
+ */
+export function fastStationState(data: unknown): StationState | undefined {
+  if (!isObj(data)) return undefined;
+  if (data.online === true) return fastBirth(data);
+  if (data.online !== false || !keyCount(data, 2)) return undefined;
+  const boot = fastBoot(data.boot);
+  return boot ? ({ online: false, boot } as StationWill) : undefined;
+}

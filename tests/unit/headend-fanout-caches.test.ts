@@ -84,6 +84,26 @@ t.test('published_at is cached only after the outbox batch committed', async (t)
   t.equal(store.schedules.head('st-a')?.publishedAt, row.at, 'the head says what the row says');
 });
 
+t.test('a mark committed without its after-commit hook is read again, not served stale', async (t) => {
+  const store = fixture(t);
+  const d = store.transaction(() => issue(store, 'one'));
+  store.schedules.committed([d]);
+  t.equal(store.schedules.head('st-a')?.publishedAt, null);
+  // The cached head is kept through the mark's transaction (schedules.ts `markPublished`); if the commit
+  // is not followed by `publishedCommitted`, the next read must still give what the table holds.
+  store.transaction(() => store.schedules.markPublished('st-a', d.version));
+  const row = store.db
+    .prepare('SELECT published_at AS at FROM schedule_docs WHERE station_id = ? AND n = ?')
+    .get('st-a', d.version.n) as { at: string | null };
+  t.type(row.at, 'string');
+  t.equal(store.schedules.head('st-a')?.publishedAt, row.at, 'the head says what the row says');
+  t.equal(
+    store.db.transaction(() => store.schedules.heads(['st-a']).get('st-a')?.publishedAt)(),
+    row.at,
+    'so do the bulk heads',
+  );
+});
+
 t.test('a failed batch runs no after-commit hook', async (t) => {
   const store = fixture(t);
   const batch = createWriteBatch(store, log, 'test');

@@ -303,3 +303,30 @@ t.test('a station added later gets the county and fleet entries on refreshTarget
     'audited',
   );
 });
+
+t.test(
+  'content changed back to what another writer replaced is issued again (remembered content is checked by hash)',
+  async (t) => {
+    // Two writers over one database (the conference service and the scheduling API each remember what the
+    // newest documents hold, scheduling/documents.ts `contentKeys`): what one remembers can be outdated.
+    const { store, scheduling, issued } = rig(t);
+    const other = createScheduling({
+      store,
+      timing: defaultTiming,
+      timeZone: 'Asia/Shanghai',
+      logger: silentLogger(),
+      now: () => new Date('2026-03-01T00:00:00Z'),
+    });
+    const rx = (sharing: 'service' | 'transponder') => [{ id: 'rx1', sharing, address: '/dev/ttyUSB0' }];
+    store.stations.update('doc-a', { receivers: rx('transponder') });
+    scheduling.recompile(['doc-a']);
+    t.same(issued.at(-1), ['doc-a@1.2'], 'this writer issued {1, 2} with a transponder-sharing receiver');
+    store.stations.update('doc-a', { receivers: rx('service') });
+    other.recompile(['doc-a']);
+    t.equal(store.schedules.latest('doc-a')?.version.n, 3, 'the other writer issued {1, 3}');
+    store.stations.update('doc-a', { receivers: rx('transponder') });
+    scheduling.recompile(['doc-a']);
+    t.same(issued.at(-1), ['doc-a@1.4'], 'back to the first receivers is a new document, not "unchanged"');
+    t.match(store.schedules.latest('doc-a')?.doc.toString(), /"sharing":"transponder"/);
+  },
+);

@@ -7,6 +7,7 @@ import { migration as users } from './004-users.js';
 import { migration as alarms } from './005-alarms.js';
 import { migration as conferences } from './006-conferences.js';
 import { migration as scheduleDocsRowid } from './007-schedule-docs-rowid.js';
+import { migration as dropUnpublishedIndex } from './008-drop-unpublished-index.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   initial,
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   alarms,
   conferences,
   scheduleDocsRowid,
+  dropUnpublishedIndex,
 ];
