@@ -221,12 +221,11 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     this.stats.connects++;
     this.attempt = 0;
     try {
-      // Birth first, so the headend sees the new connection before anything else from it.
-      await client.publishAsync(this.t.state(o.stationId), JSON.stringify(o.birthState(boot)), {
-        qos: 1,
-        retain: true,
-      });
-      // One SUBSCRIBE per filter: a refused filter (SUBACK 0x80) makes mqtt.js reject the whole call.
+      // Subscriptions first, then the birth: the headend answers a birth at once (a clock exchange, pending
+      // protect/delete requests), and a request published before our SUBSCRIBE is granted would be dropped
+      // by the broker (a session queues only for subscriptions it has). Nothing of ours is published before
+      // the birth: the outbox and state wait for 'up'. One SUBSCRIBE per filter: a refused filter (SUBACK
+      // 0x80) makes mqtt.js reject the whole call.
       for (const filter of this.t.stationSubscriptions(o.stationId)) {
         try {
           const grants = await client.subscribeAsync(filter, { qos: 1 });
@@ -236,6 +235,10 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
           o.logger.error({ filter, err: (err as Error).message }, 'subscription refused by the broker');
         }
       }
+      await client.publishAsync(this.t.state(o.stationId), JSON.stringify(o.birthState(boot)), {
+        qos: 1,
+        retain: true,
+      });
     } catch (err) {
       o.logger.warn({ err: (err as Error).message }, 'connection lost during setup');
       return;

@@ -23,7 +23,6 @@ t.test('a station that comes online knows its clock offset within seconds', asyn
     'the agent knows its offset against the headend',
     15_000,
   );
-  t.ok(e.known, 'offset known');
   t.ok(Math.abs(e.offsetMs) < 2000, `offset ${Math.round(e.offsetMs)} ms (same machine)`);
   t.ok(rig.headend.controlPlane.rpc.clockOf(S), 'and the headend has its estimate of the station');
   t.comment(`clock known ${Date.now() - t0} ms after the agent started (periodic exchange: 10 min)`);
