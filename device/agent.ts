@@ -332,6 +332,16 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       stopped = true;
       recoveryAbort.abort();
       cancelReconcile?.();
+      // Let an aborted recovery settle before its logger and store go away (bounded: it only waits on the
+      // clock, which the abort ends, or on orphan kills, which take at most the stop grace).
+      let cancelWait: () => void = () => undefined;
+      await Promise.race([
+        recovered.catch(() => undefined),
+        new Promise((r) => {
+          cancelWait = clock.schedule(timing.recorderStopGraceMs + 1000, () => r(undefined));
+        }),
+      ]);
+      cancelWait();
       telemetry.stop();
       diagnostics.stop();
       detectors.stop();
