@@ -296,7 +296,8 @@ export async function startHarness(
             out && typeof out === 'object' && 'error' in out
               ? { rid: req.rid, ok: false, error: (out as { error: unknown }).error }
               : { rid: req.rid, ok: true, result: out };
-          void client.publishAsync(t.rpcRes(id), JSON.stringify(res), { qos: 1 });
+          // The station may vanish while its answer is in flight (the headend exchanges clocks on connect).
+          client.publishAsync(t.rpcRes(id), JSON.stringify(res), { qos: 1 }).catch(() => undefined);
         });
         await client.subscribeAsync(t.rpcReq(id), { qos: 1 });
         const birth = {
