@@ -116,11 +116,15 @@ export function qualityScore(input: QualityInput): number {
     for (const g of input.gaps) {
       const relFrom = (g.from - input.window.from) / length;
       const relTo = (g.to - input.window.from) / length;
-      const centre = (relFrom + relTo) / 2;
       const ms = g.to - g.from;
-      let weight = relTo - relFrom;
-      if (centre >= 0.9 || relTo >= 0.95) weight *= 3;
-      else if (centre < 0.1) weight *= 2;
+      // Each part of a gap weighs by where it falls: the first tenth ×2 (the start is lost), the last tenth
+      // ×3 (the ending is what viewers miss most); a gap reaching the last 5 % lost the ending, so all of it
+      // weighs ×3. Weighing the parts (not the gap's centre) keeps the score monotone: a gap that grows never
+      // scores better (a property test checks it).
+      const part = (a: number, b: number) => Math.max(0, Math.min(relTo, b) - Math.max(relFrom, a));
+      let weight =
+        2 * part(Number.NEGATIVE_INFINITY, 0.1) + part(0.1, 0.9) + 3 * part(0.9, Number.POSITIVE_INFINITY);
+      if (relTo >= 0.95) weight = Math.max(weight, 3 * (relTo - relFrom));
       if (ms > 5_000) weight *= 1.5;
       if (ms > 120_000) weight *= 3;
       score -= weight;
