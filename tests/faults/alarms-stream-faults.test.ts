@@ -8,33 +8,15 @@
  */
 import type { Test } from 'tap';
 import t from 'tap';
-import type { AlarmKind } from '../../protocol/registry.js';
-import { type RigStation, startTechnicianRig, type TechnicianRig, until } from '../helpers/technician-rig.js';
-
-async function raised(rig: TechnicianRig, station: string, kind: AlarmKind, t0: number, timeoutMs = 30_000) {
-  const a = await until(
-    () => rig.alarms({ station, kind })[0],
-    `${kind} raised at ${station}`,
-    timeoutMs,
-    20,
-  );
-  return { alarm: a, ms: Date.now() - t0 };
-}
-
-async function cleared(rig: TechnicianRig, station: string, kind: AlarmKind, t0: number, timeoutMs = 30_000) {
-  await until(
-    () => rig.alarms({ station, kind }).length === 0,
-    `${kind} cleared at ${station}`,
-    timeoutMs,
-    20,
-  );
-  return Date.now() - t0;
-}
-
-const raisedSince = (rig: TechnicianRig, station: string, from: number) =>
-  rig.transitions
-    .filter((x) => x.station === station && x.type === 'raised' && x.at >= from)
-    .map((x) => x.kind);
+import {
+  cleared,
+  type RigStation,
+  raised,
+  raisedSince,
+  startTechnicianRig,
+  type TechnicianRig,
+  until,
+} from '../helpers/technician-rig.js';
 
 /** A station recording `service` for `durationMs`, with data flowing and no alarm. */
 async function recording(t: Test, rig: TechnicianRig, id: string, durationMs: number): Promise<RigStation> {

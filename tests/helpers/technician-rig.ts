@@ -196,3 +196,43 @@ export async function startTechnicianRig(
     alarms: (filter = {}) => headend.technician.alarms.service.engine.active(filter),
   };
 }
+
+/** Waits until `kind` is raised at `station`; returns the alarm and how long it took since `t0`. */
+export async function raised(
+  rig: TechnicianRig,
+  station: string,
+  kind: AlarmKind,
+  t0: number,
+  timeoutMs = 30_000,
+) {
+  const a = await until(
+    () => rig.alarms({ station, kind })[0],
+    `${kind} raised at ${station}`,
+    timeoutMs,
+    20,
+  );
+  return { alarm: a, ms: Date.now() - t0 };
+}
+
+/** Waits until no `kind` is active at `station`; returns how long it took since `t0`. */
+export async function cleared(
+  rig: TechnicianRig,
+  station: string,
+  kind: AlarmKind,
+  t0: number,
+  timeoutMs = 30_000,
+) {
+  await until(
+    () => rig.alarms({ station, kind }).length === 0,
+    `${kind} cleared at ${station}`,
+    timeoutMs,
+    20,
+  );
+  return Date.now() - t0;
+}
+
+/** Kinds raised at `station` since `from` (transitions), in order. */
+export const raisedSince = (rig: TechnicianRig, station: string, from: number) =>
+  rig.transitions
+    .filter((x) => x.station === station && x.type === 'raised' && x.at >= from)
+    .map((x) => x.kind);
